@@ -1,0 +1,28 @@
+"""In-medium photon dispersion relations omega(k), as immutable JAX pytrees.
+
+Every model is an `equinox.Module`: `jit`, `vmap` and `grad` see its fields as
+leaves. Energies and wavenumbers are in eV (natural units, hbar = c = 1).
+This package knows nothing about neutrinos.
+"""
+
+import jax
+
+# The resonance width (~3e-8 eV) is ~1e-6 of the photon energy: float32 cannot
+# resolve it, so double precision is switched on wherever the library is used.
+jax.config.update("jax_enable_x64", True)
+
+from ._base import AbstractDispersion as AbstractDispersion
+from ._linear import ConstantIndex as ConstantIndex
+from ._linear import LinearBand as LinearBand
+from ._linear import Vacuum as Vacuum
+from ._registry import MODELS as MODELS
+from ._registry import make_dispersion as make_dispersion
+
+__all__ = [
+    "AbstractDispersion",
+    "ConstantIndex",
+    "LinearBand",
+    "MODELS",
+    "Vacuum",
+    "make_dispersion",
+]

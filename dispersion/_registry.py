@@ -1,0 +1,27 @@
+"""Scenario model names -> constructors."""
+
+from ._linear import ConstantIndex, LinearBand, Vacuum
+
+MODELS = {
+    "vacuum": Vacuum,
+    "index": ConstantIndex,
+    "linear-band": LinearBand,
+}
+
+
+def make_dispersion(name: str, **params):
+    """Build a dispersion model from its scenario name.
+
+    **Arguments:** `name`: one of `MODELS`; `params`: the model's fields.
+
+    **Returns:** the model (an `AbstractDispersion`).
+
+    **Raises:** `ValueError` naming the allowed models for an unknown name.
+    """
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise ValueError(
+            f"dispersion.model: unknown model {name!r}; allowed: {', '.join(MODELS)}"
+        ) from None
+    return cls(**params)

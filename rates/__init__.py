@@ -1,0 +1,39 @@
+"""Relic-neutrino parametric-fluorescence rates: kinematics, channels, averages.
+
+Everything here is pure JAX on pytrees (`jit`, `vmap`, `grad`); units are eV
+inside (hbar = c = k_B = 1). Scenario loading (`rates.scenario`) is the only
+place that converts units.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+from . import constants as constants
+from .average import DK_CONVENTIONS as DK_CONVENTIONS
+from .average import Quadrature as Quadrature
+from .average import RateModel as RateModel
+from .average import averaged_rate as averaged_rate
+from .average import event_rate as event_rate
+from .average import events_per_year as events_per_year
+from .average import level_spacing as level_spacing
+from .average import photon_spectrum as photon_spectrum
+from .average import rest_event_rate as rest_event_rate
+from .average import rest_rate as rest_rate
+from .average import rest_roots as rest_roots
+from .channels import CHANNELS as CHANNELS
+from .channels import Medium as Medium
+from .channels import channel_strength as channel_strength
+from .channels import lorentzian as lorentzian
+from .kinematics import PhotonRoots as PhotonRoots
+from .kinematics import allowed_momenta as allowed_momenta
+from .kinematics import cosine_at as cosine_at
+from .kinematics import photon_roots as photon_roots
+from .momentum import DISTRIBUTIONS as DISTRIBUTIONS
+from .momentum import FermiDirac as FermiDirac
+from .momentum import Maxwellian as Maxwellian
+from .momentum import Monochromatic as Monochromatic
+from .momentum import Rest as Rest
+from .neutrino import NUFIT_6_0 as NUFIT_6_0
+from .neutrino import NeutrinoSector as NeutrinoSector
+from .neutrino import neutrino_masses as neutrino_masses

@@ -1,0 +1,79 @@
+"""The medium and its transition channels E1, M1 and E1M1 (PHYSICS.md Sec. 6).
+
+The rate per neutrino at a root is
+
+    Gamma = strength(omega*, k*) * D_k * kappa * L,   L = 1/(Delta^2 + Gamma_v^2/4),
+
+with Delta = E_vg - omega*. `channel_strength` is the prefactor (eV^3):
+
+    M1   (paper Eq. 22): G_F^2 C^2 / (2 pi)      f^2 n_d^2 d^2        k^4 / omega
+    E1   (paper Eq. 17): G_F^2 C^2 / (2 pi e^2)  f   n_d^2 d^4        omega k^4
+    E1M1 (Sec. III):     G_F^2 C^2 / (2 pi)      f^2 n_d^2 (eps d)^2  omega k^2
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
+
+CHANNELS = ("M1", "E1", "E1M1")
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class Medium(eqx.Module):
+    """The dipole medium.
+
+    **Fields:**
+    - `channel`: `"M1"`, `"E1"` or `"E1M1"` (static).
+    - `dipole`: transition dipole d, natural units (1/eV; e/m_e = 5.9e-7 /eV).
+    - `density`: dipole number density n_d, eV^3.
+    - `width`: Gamma_v = 1/tau_v, eV.
+    - `form_factor`: f (dimensionless).
+    - `mixing`: parity-mixing amplitude eps (E1M1 only).
+    - `level_spacing`: E_vg, eV, used when `resonant` is False.
+    - `detuning`: eV, added to the lowest-energy p = 0 photon root when
+      `resonant` is True (static), so E_vg tracks the dispersion.
+    """
+
+    channel: str = eqx.field(static=True)
+    dipole: jax.Array = eqx.field(converter=_as_float)
+    density: jax.Array = eqx.field(converter=_as_float)
+    width: jax.Array = eqx.field(converter=_as_float)
+    form_factor: jax.Array = eqx.field(converter=_as_float, default=1.0)
+    mixing: jax.Array = eqx.field(converter=_as_float, default=1.0)
+    level_spacing: jax.Array = eqx.field(converter=_as_float, default=0.0)
+    detuning: jax.Array = eqx.field(converter=_as_float, default=0.0)
+    resonant: bool = eqx.field(static=True, default=True)
+
+    def __check_init__(self):
+        if self.channel not in CHANNELS:
+            raise ValueError(
+                f"medium.channel: unknown channel {self.channel!r}; allowed: {', '.join(CHANNELS)}"
+            )
+
+
+def channel_strength(medium: Medium, mixing_squared, omega, k):
+    """Channel prefactor of the rate at photon energy omega and wavenumber k.
+
+    **Arguments:** `medium`; `mixing_squared` C^2; `omega`, `k` in eV.
+
+    **Returns:** eV^3 (times D_k * kappa * L in eV^-2 gives a rate in eV).
+    """
+    base = FERMI_CONSTANT**2 * mixing_squared / (2.0 * math.pi) * medium.density**2
+    f, d = medium.form_factor, medium.dipole
+    if medium.channel == "M1":
+        return base * f**2 * d**2 * k**4 / omega
+    if medium.channel == "E1":
+        return base / ELEMENTARY_CHARGE**2 * f * d**4 * omega * k**4
+    return base * f**2 * (medium.mixing * d) ** 2 * omega * k**2
+
+
+def lorentzian(detuning, width):
+    """L = 1 / (Delta^2 + Gamma_v^2 / 4), eV^-2."""
+    return 1.0 / (detuning**2 + 0.25 * width**2)

@@ -1,0 +1,67 @@
+"""Physical constants (CODATA via `scipy.constants`) in natural units.
+
+Inside the code hbar = c = k_B = 1 and every energy, momentum and mass is in eV;
+lengths and times are in 1/eV. The conversion factors below are used only at
+the edges (scenario in, report out).
+"""
+
+import math
+
+from scipy import constants as _sc
+
+
+def _value(name: str) -> float:
+    return _sc.physical_constants[name][0]
+
+
+#: Fermi constant G_F, eV^-2.
+FERMI_CONSTANT = _value("Fermi coupling constant") * 1e-18
+#: Fine-structure constant alpha.
+ALPHA = _value("fine-structure constant")
+#: Elementary charge in Heaviside-Lorentz natural units, e = sqrt(4 pi alpha).
+ELEMENTARY_CHARGE = math.sqrt(4.0 * math.pi * ALPHA)
+#: Electron mass, eV.
+ELECTRON_MASS = _value("electron mass energy equivalent in MeV") * 1e6
+#: hbar, eV s: an energy E (eV) is a rate E / HBAR (1/s).
+HBAR = _value("reduced Planck constant in eV s")
+#: hbar c, eV cm.
+HBAR_C_CM = _value("reduced Planck constant times c in MeV fm") * 1e6 * 1e-13
+#: hbar c, eV m.
+HBAR_C_M = HBAR_C_CM * 1e-2
+#: Avogadro constant, 1/mol.
+AVOGADRO = _value("Avogadro constant")
+#: Boltzmann constant, eV/K.
+BOLTZMANN = _value("Boltzmann constant in eV/K")
+#: Julian year, s.
+YEAR = 365.25 * 86400.0
+
+# Paper defaults for dipole moments (PHYSICS.md Sec. 6).
+#: M1 dipole unit e/m_e, 1/eV (the paper's "~ e/m_e"; the Bohr magneton is half).
+M1_DIPOLE_UNIT = ELEMENTARY_CHARGE / ELECTRON_MASS
+#: E1 dipole unit e a_0 = e/(alpha m_e), 1/eV.
+E1_DIPOLE_UNIT = ELEMENTARY_CHARGE / (ALPHA * ELECTRON_MASS)
+
+
+def per_cm3(n_cm3):
+    """Number density: cm^-3 -> eV^3."""
+    return n_cm3 * HBAR_C_CM**3
+
+
+def width_from_lifetime(tau_s):
+    """Width Gamma = hbar / tau, eV, from a coherence time in s."""
+    return HBAR / tau_s
+
+
+def per_year(rate_eV):
+    """A rate in eV (natural units) -> events per (Julian) year."""
+    return rate_eV / HBAR * YEAR
+
+
+def length_from_m(length_m):
+    """Length: m -> 1/eV."""
+    return length_m / HBAR_C_M
+
+
+def temperature_from_K(T_K):
+    """Temperature: K -> eV."""
+    return T_K * BOLTZMANN

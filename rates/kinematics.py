@@ -1,0 +1,215 @@
+"""Kinematics of nu_i(p) -> nu_j(p') + gamma(k) in a dispersive medium.
+
+Energy and phase matching give, for a photon at cosine c to the neutrino
+momentum p (PHYSICS.md Sec. 5),
+
+    F(k; p, c) = omega(k) + sqrt(m_j^2 + p^2 + k^2 - 2 p k c) - sqrt(m_i^2 + p^2) = 0.
+
+`photon_roots` finds every root in the model's window (bracketing grid, then a
+safeguarded Newton iteration) with derivatives through the root by the
+implicit function theorem. `allowed_momenta` inverts the problem: for a photon
+of given (omega, k) it gives the interval of |p| for which |c| <= 1, which is
+what the momentum average integrates over.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+_sg = jax.lax.stop_gradient
+#: Stand-in for an unbounded momentum (eV); far above any cutoff.
+_P_INFINITY = 1.0e3
+
+
+def neutrino_energy(m, p):
+    """sqrt(m^2 + p^2), eV."""
+    return jnp.sqrt(m**2 + p**2)
+
+
+def _safe_sqrt(x):
+    """sqrt(max(x, 0)) whose gradient stays finite at and below zero ("double where")."""
+    positive = x > 0.0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+
+
+def outgoing_kappa(energy_out, m_final):
+    """kappa = (1 + beta'_j)/2, beta'_j = |p'_j| / E'_j (PHYSICS.md Sec. 5)."""
+    beta = _safe_sqrt(energy_out**2 - m_final**2) / energy_out
+    return 0.5 * (1.0 + beta)
+
+
+def mismatch(dispersion, k, m_i, m_j, p, c):
+    """F(k; p, c), eV: zero where the photon k is emitted."""
+    return (
+        dispersion.omega(k)
+        + jnp.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c)
+        - neutrino_energy(m_i, p)
+    )
+
+
+def mismatch_slope(dispersion, k, m_i, m_j, p, c):
+    """dF/dk = v_g(k) + (k - p c) / E'_j (dimensionless)."""
+    energy_out = jnp.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c)
+    return dispersion.group_velocity(k) + (k - p * c) / energy_out
+
+
+class PhotonRoots(eqx.Module):
+    """The roots k* of F on one (p, c), padded to a fixed count.
+
+    Arrays have shape `(max_roots,)`, sorted by k (and so by photon energy on a
+    monotone branch). Entries with `valid == False` are padding: finite, but
+    meaningless.
+
+    **Fields:** `k` (eV), `omega` (eV), `energy_out` E'_j (eV), `dk` the exact
+    D_k = 1/|dF/dk|, `kappa`, `group_velocity` (units of c), `valid`.
+    """
+
+    k: jax.Array
+    omega: jax.Array
+    energy_out: jax.Array
+    dk: jax.Array
+    kappa: jax.Array
+    group_velocity: jax.Array
+    valid: jax.Array
+
+
+def _solve_bracketed(fun, slope, lo, hi, iterations):
+    """Safeguarded Newton on [lo, hi] with fun(lo) and fun(hi) of opposite sign."""
+    f_lo = fun(lo)
+    rising = f_lo < 0.0
+
+    def step(_, state):
+        a, b, x = state
+        fx = fun(x)
+        # Keep the bracket [a, b] with fun(a) on the side of fun(lo).
+        left = jnp.where(rising, fx < 0.0, fx > 0.0)
+        a = jnp.where(left, x, a)
+        b = jnp.where(left, b, x)
+        d = slope(x)
+        newton = x - fx / jnp.where(d == 0.0, 1.0, d)
+        inside = (newton > a) & (newton < b) & (d != 0.0)
+        x = jnp.where(inside, newton, 0.5 * (a + b))
+        return a, b, x
+
+    _, _, x = jax.lax.fori_loop(0, iterations, step, (lo, hi, 0.5 * (lo + hi)))
+    return x
+
+
+def photon_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=40):
+    """Every photon wavenumber k* with F(k*; p, c) = 0 in the model's window.
+
+    **Arguments:**
+    - `dispersion`: an `AbstractDispersion`.
+    - `m_i`, `m_j`: initial and final neutrino masses, eV.
+    - `p`: initial neutrino momentum, eV; `c`: cosine between photon and p.
+    - `n_grid`: points of the bracketing grid (static); `max_roots`: padding
+      size (static); `iterations`: safeguarded-Newton steps (static).
+
+    **Returns:** `PhotonRoots`. Derivatives with respect to every input flow
+    through the root by the implicit function theorem, dk*/dθ = -F_θ / F_k.
+    """
+    m_i, m_j, p, c = (jnp.asarray(x, dtype=float) for x in (m_i, m_j, p, c))
+    frozen = _sg((dispersion, m_i, m_j, p, c))
+
+    def fun(k):
+        return mismatch(*frozen[:1], k, *frozen[1:])
+
+    def slope(k):
+        return mismatch_slope(*frozen[:1], k, *frozen[1:])
+
+    grid = jnp.linspace(frozen[0].k_min, frozen[0].k_max, n_grid)
+    values = fun(grid)
+    change = jnp.sign(values[:-1]) * jnp.sign(values[1:]) <= 0.0
+    change = change & ~((values[:-1] == 0.0) & (values[1:] == 0.0))
+    (index,) = jnp.nonzero(change, size=max_roots, fill_value=0)
+    found = jnp.arange(max_roots) < jnp.sum(change)
+    lo, hi = grid[index], grid[index + 1]
+    k_star = jax.vmap(lambda a, b: _solve_bracketed(fun, slope, a, b, iterations))(lo, hi)
+    k_star = _sg(jnp.where(found, k_star, 0.5 * (lo + hi)))
+
+    # Implicit function theorem in one line: the value is k_star, and the
+    # derivative is -F_theta / F_k because F(k_star) = 0 at the root.
+    f_live = mismatch(dispersion, k_star, m_i, m_j, p, c)
+    slope_frozen = _sg(slope(k_star))
+    slope_safe = jnp.where(slope_frozen == 0.0, 1.0, slope_frozen)
+    k = k_star - f_live / slope_safe
+
+    omega = dispersion.omega(k)
+    energy_out = neutrino_energy(m_i, p) - omega
+    d_slope = mismatch_slope(dispersion, k, m_i, m_j, p, c)
+    d_safe = jnp.where(found & (d_slope != 0.0), d_slope, 1.0)
+    return PhotonRoots(
+        k=k,
+        omega=omega,
+        energy_out=energy_out,
+        dk=1.0 / jnp.abs(d_safe),
+        kappa=outgoing_kappa(jnp.where(found, energy_out, 1.0), m_j),
+        group_velocity=dispersion.group_velocity(k),
+        valid=found,
+    )
+
+
+def cosine_at(omega, k, m_i, m_j, p):
+    """The cosine c at which a photon (omega, k) is emitted by a neutrino of momentum p.
+
+    From (E_i - omega)^2 = m_j^2 + p^2 + k^2 - 2 p k c:
+    c = (k^2 - omega^2 - (m_i^2 - m_j^2) + 2 omega E_i) / (2 p k).
+    """
+    b = k**2 - omega**2 - (m_i**2 - m_j**2)
+    return (b + 2.0 * omega * neutrino_energy(m_i, p)) / (2.0 * p * k)
+
+
+def allowed_momenta(omega, k, m_i, m_j):
+    """Interval [p_lo, p_hi] of |p| (eV) for which a photon (omega, k) is kinematic.
+
+    The condition is |c| <= 1 with c from `cosine_at`, plus E'_j = E_i - omega
+    >= m_j. With g(p) = B + 2 omega E_i(p), B = k^2 - omega^2 - (m_i^2 - m_j^2),
+    it reads -2pk <= g(p) <= 2pk. g(p) + 2pk rises monotonically and g(p) - 2pk
+    is convex, so the set is one interval. Squaring g = +-2pk gives the same
+    quadratic in r = +-p,
+
+        4 (omega^2 - k^2) r^2 + 4 k B r + (2 omega m_i - B) g(0) = 0,
+
+    whose root r is a true crossing when 2 r k >= B; r > 0 is an edge of
+    c <= 1, r < 0 (p = -r) the edge of c >= -1.
+
+    **Returns:** `(p_lo, p_hi)`; `p_hi` is large (1e3 eV) when unbounded and
+    `p_lo > p_hi` when the photon cannot be emitted at any p.
+    """
+    omega, k = jnp.broadcast_arrays(jnp.asarray(omega, dtype=float), jnp.asarray(k, dtype=float))
+    b = k**2 - omega**2 - (m_i**2 - m_j**2)
+    g0 = b + 2.0 * omega * m_i
+    qa = 4.0 * (omega**2 - k**2)
+    qb = 4.0 * k * b
+    qc = (2.0 * omega * m_i - b) * g0  # = 4 omega^2 m_i^2 - B^2, without cancellation
+    disc = qb**2 - 4.0 * qa * qc
+    has_real = disc >= 0.0
+    sq = _safe_sqrt(disc)
+    q = -0.5 * (qb + jnp.where(qb >= 0.0, 1.0, -1.0) * sq)
+    a_ok = jnp.abs(qa) > 1e-300
+    q_ok = q != 0.0
+    r1 = jnp.where(a_ok & q_ok, q / jnp.where(a_ok, qa, 1.0), jnp.inf)
+    r2 = jnp.where(q_ok, qc / jnp.where(q_ok, q, 1.0), jnp.inf)
+    # With qa = 0 (vacuum) the quadratic is linear and its one root is r2.
+    roots = jnp.stack([r1, r2], axis=-1)
+    valid = has_real[..., None] & jnp.isfinite(roots) & (2.0 * roots * k[..., None] - b[..., None] >= 0.0)
+    finite_roots = jnp.where(valid, roots, 0.0)
+
+    big = _P_INFINITY
+    neg = valid & (finite_roots < 0.0)
+    pos = valid & (finite_roots > 0.0)
+    # g(0) <= 0: c >= -1 sets the lower edge (negative root), c <= 1 may cap it.
+    p_lo_below = jnp.max(jnp.where(neg, -finite_roots, 0.0), axis=-1)
+    p_hi_below = jnp.min(jnp.where(pos, finite_roots, big), axis=-1)
+    # g(0) > 0: c <= 1 holds between the positive roots (or beyond the one root).
+    n_pos = jnp.sum(pos, axis=-1)
+    p_lo_above = jnp.min(jnp.where(pos, finite_roots, big), axis=-1)
+    p_hi_above = jnp.where(n_pos >= 2, jnp.max(jnp.where(pos, finite_roots, 0.0), axis=-1), big)
+    p_lo = jnp.where(g0 > 0.0, p_lo_above, p_lo_below)
+    p_hi = jnp.where(g0 > 0.0, p_hi_above, p_hi_below)
+    empty_below = (g0 < 0.0) & ~jnp.any(neg, axis=-1)
+    p_lo = jnp.where(empty_below, big, p_lo)
+
+    # E'_j = E_i(p) - omega >= m_j.
+    p_energy = _safe_sqrt((omega + m_j) ** 2 - m_i**2)
+    return jnp.maximum(p_lo, p_energy), p_hi

@@ -1,0 +1,106 @@
+"""Momentum distributions of the initial relic neutrino (lab = medium frame).
+
+Each distribution is isotropic and gives the weight of |p|, `density(p)` =
+p^2 f(p) (unnormalised), its integral `normalization`, a momentum `scale` (eV)
+and the `cutoff` (eV) beyond which the weight is below double precision.
+`panel_edges` (in units of `scale`) are where the momentum quadrature splits.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from scipy.special import zeta
+
+_ZETA3 = float(zeta(3.0))
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class AbstractMomentum(eqx.Module):
+    """A distribution of the initial neutrino momentum |p| (eV)."""
+
+
+class Rest(AbstractMomentum):
+    """p = 0: the paper's rest-frame formulas."""
+
+
+class Monochromatic(AbstractMomentum):
+    """|p| = `momentum` (eV) exactly, directions isotropic."""
+
+    momentum: jax.Array = eqx.field(converter=_as_float)
+
+
+class FermiDirac(AbstractMomentum):
+    """f(p) = 1 / (exp(p/T) + 1): the relic spectrum; `temperature` T in eV."""
+
+    temperature: jax.Array = eqx.field(converter=_as_float)
+    panel_edges = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0, 23.0, 31.0, 42.0)
+
+    @property
+    def scale(self):
+        return self.temperature
+
+    @property
+    def cutoff(self):
+        # p^2 exp(-p/T) at 42 T is 1e-15 of its peak.
+        return self.panel_edges[-1] * self.temperature
+
+    def occupation(self, p):
+        """f(p) = 1 / (exp(p/T) + 1), written to stay finite for p >> T."""
+        x = p / self.temperature
+        return jnp.exp(-x) / (1.0 + jnp.exp(-x))
+
+    def density(self, p):
+        """p^2 f(p), unnormalised |p| weight (eV^2)."""
+        return p**2 * self.occupation(p)
+
+    def normalization(self):
+        """Integral of p^2 f(p) over p in [0, inf) = (3/2) zeta(3) T^3, eV^3."""
+        return 1.5 * _ZETA3 * self.temperature**3
+
+    def mean_inverse_momentum(self):
+        """<1/p> = (pi^2/12) / ((3/2) zeta(3) T), 1/eV (closed form)."""
+        return (math.pi**2 / 12.0) / (1.5 * _ZETA3 * self.temperature)
+
+
+class Maxwellian(AbstractMomentum):
+    """f(p) ~ exp(-p^2 / (2 sigma^2)) in 3D; `sigma` in eV."""
+
+    sigma: jax.Array = eqx.field(converter=_as_float)
+    panel_edges = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.5, 9.0)
+
+    @property
+    def scale(self):
+        return self.sigma
+
+    @property
+    def cutoff(self):
+        return self.panel_edges[-1] * self.sigma
+
+    def occupation(self, p):
+        """f(p) = exp(-p^2 / (2 sigma^2))."""
+        return jnp.exp(-0.5 * (p / self.sigma) ** 2)
+
+    def density(self, p):
+        """p^2 f(p), unnormalised |p| weight (eV^2)."""
+        return p**2 * self.occupation(p)
+
+    def normalization(self):
+        """sqrt(pi/2) sigma^3, eV^3."""
+        return math.sqrt(math.pi / 2.0) * self.sigma**3
+
+    def mean_inverse_momentum(self):
+        """<1/p> = sigma^2 / (sqrt(pi/2) sigma^3), 1/eV."""
+        return 1.0 / (math.sqrt(math.pi / 2.0) * self.sigma)
+
+
+DISTRIBUTIONS = {
+    "rest": Rest,
+    "monochromatic": Monochromatic,
+    "fermi-dirac": FermiDirac,
+    "maxwellian": Maxwellian,
+}
