@@ -27,11 +27,17 @@ class AbstractMomentum(eqx.Module):
 class Rest(AbstractMomentum):
     """p = 0: the paper's rest-frame formulas."""
 
+    def describe(self):
+        return "rest (p = 0)"
+
 
 class Monochromatic(AbstractMomentum):
     """|p| = `momentum` (eV) exactly, directions isotropic."""
 
     momentum: jax.Array = eqx.field(converter=_as_float)
+
+    def describe(self):
+        return f"monochromatic (|p| = {float(self.momentum):.4g} eV, isotropic)"
 
 
 class FermiDirac(AbstractMomentum):
@@ -39,6 +45,9 @@ class FermiDirac(AbstractMomentum):
 
     temperature: jax.Array = eqx.field(converter=_as_float)
     panel_edges = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0, 23.0, 31.0, 42.0)
+
+    def describe(self):
+        return f"fermi-dirac (T = {float(self.temperature):.4g} eV)"
 
     @property
     def scale(self):
@@ -72,6 +81,9 @@ class Maxwellian(AbstractMomentum):
 
     sigma: jax.Array = eqx.field(converter=_as_float)
     panel_edges = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.5, 9.0)
+
+    def describe(self):
+        return f"maxwellian (sigma = {float(self.sigma):.4g} eV)"
 
     @property
     def scale(self):

@@ -1,0 +1,92 @@
+"""Rate reports: the JSON object and the human table of `cnbfluor rate`.
+
+The JSON keys `rate_per_year`, `rest_rate_per_year` and `roots` (each with
+`k_eV`, `omega_eV`, `dk`, `group_velocity`) are a public contract.
+"""
+
+import jax
+import numpy as np
+
+import rates
+from rates import constants as const
+
+
+def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict:
+    """Everything `cnbfluor rate` reports, as plain JSON-ready Python values.
+
+    **Arguments:** `model`: the `RateModel`; `scenario`: the validated
+    `Scenario` it came from (optional, echoed back); `source`: file name.
+
+    **Returns:** a dict with `rate_per_year` (momentum-averaged),
+    `rest_rate_per_year` (p = 0), `roots` (at p = 0), and context.
+    """
+    averaged = float(jax.jit(rates.averaged_rate)(model))
+    rest = float(rates.rest_rate(model))
+    roots = rates.rest_roots(model)
+    nu = model.neutrinos
+    level = float(rates.level_spacing(model))
+    root_list = []
+    for idx in np.flatnonzero(np.asarray(roots.valid)):
+        dk_exact = float(roots.dk[idx])
+        root_list.append(
+            {
+                "k_eV": float(roots.k[idx]),
+                "omega_eV": float(roots.omega[idx]),
+                "dk": dk_exact if model.dk == "exact" else 1.0,
+                "dk_exact": dk_exact,
+                "group_velocity": float(roots.group_velocity[idx]),
+                "kappa": float(roots.kappa[idx]),
+                "detuning_eV": level - float(roots.omega[idx]),
+            }
+        )
+    report = {
+        "source": source or "built-in default",
+        "rate_per_year": float(rates.events_per_year(model, averaged)),
+        "rest_rate_per_year": float(rates.events_per_year(model, rest)),
+        "averaged_rate_eV": averaged,
+        "rest_rate_eV": rest,
+        "roots": root_list,
+        "level_spacing_eV": level,
+        "width_eV": float(model.medium.width),
+        "masses_eV": [float(m) for m in nu.masses()],
+        "transition": f"nu{nu.initial} -> nu{nu.final}",
+        "mixing_squared": float(nu.mixing_squared()),
+        "nature": "majorana" if nu.majorana else "dirac",
+        "channel": model.medium.channel,
+        "dispersion": model.dispersion.describe(),
+        "distribution": model.momentum.describe(),
+        "dk_convention": model.dk,
+    }
+    if scenario is not None:
+        report["scenario"] = scenario.to_dict()
+    return report
+
+
+def format_rate_report(report: dict) -> str:
+    """A readable table of a `rate_report`."""
+    m = report["masses_eV"]
+    lines = [
+        f"cnbfluor rate: {report['source']}",
+        "",
+        f"  transition       {report['transition']} ({report['nature']}),  "
+        f"masses = {m[0]:.6g}, {m[1]:.6g}, {m[2]:.6g} eV,  C^2 = {report['mixing_squared']:.5g}",
+        f"  channel          {report['channel']},  Gamma_v = {report['width_eV']:.4g} eV",
+        f"  level spacing    E_vg = {report['level_spacing_eV']:.10g} eV",
+        f"  dispersion       {report['dispersion']}",
+        f"  momentum         {report['distribution']}",
+        f"  D_k convention   {report['dk_convention']}",
+        "",
+        "  photon roots at p = 0:",
+        "      k [eV]            omega [eV]        D_k        v_g [c]     kappa     E_vg - omega [eV]",
+    ]
+    for r in report["roots"]:
+        lines.append(
+            f"      {r['k_eV']:<17.10g} {r['omega_eV']:<17.10g} {r['dk']:<10.4g} "
+            f"{r['group_velocity']:<11.4g} {r['kappa']:<9.4g} {r['detuning_eV']:.3g}"
+        )
+    lines += [
+        "",
+        f"  event rate, momentum-averaged   {report['rate_per_year']:.6g} /yr",
+        f"  event rate, neutrino at rest    {report['rest_rate_per_year']:.6g} /yr",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,425 @@
+"""Scenario files (TOML): schema, validation, defaults and conversion to pytrees.
+
+This is the one place where units are converted (cm^-3, ns, m, K -> eV). A
+scenario is validated eagerly, outside `jit`: unknown tables or keys, wrong
+types and out-of-range values raise `ScenarioError` naming the dotted key and
+what is allowed. Nothing is silently ignored: a key that does not apply to the
+chosen model or distribution is an error too.
+"""
+
+import dataclasses
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+import dispersion as _dispersion
+
+from . import constants as const
+from .average import DK_CONVENTIONS, Quadrature, RateModel, rest_roots
+from .channels import CHANNELS, Medium
+from .momentum import FermiDirac, Maxwellian, Monochromatic, Rest
+from .neutrino import NUFIT_6_0, RELIC_DENSITY_CM3, NeutrinoSector
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message names the key and the allowed values."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Key:
+    """One scenario key: its kind, default (None: required or conditional) and rule."""
+
+    kind: str  # "number" | "integer" | "string" | "number-or-resonant"
+    default: Any = None
+    check: Callable[[Any], bool] | None = None
+    allowed: str = ""
+    doc: str = ""
+
+
+def _positive(x):
+    return x > 0
+
+
+def _nonnegative(x):
+    return x >= 0
+
+
+def _unit_interval(x):
+    return 0 < x < 1
+
+
+POS, NONNEG = "> 0", ">= 0"
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "neutrino": {
+        "ordering": Key("string", "NO", lambda s: s in ("NO", "IO"), '"NO" or "IO"', "mass ordering"),
+        "lightest_mass_eV": Key("number", 0.0, _nonnegative, NONNEG, "lightest neutrino mass m0, eV"),
+        "initial": Key("integer", 3, lambda i: i in (1, 2, 3), "1, 2 or 3", "i in nu_i -> nu_j + gamma"),
+        "final": Key("integer", 1, lambda i: i in (1, 2, 3), "1, 2 or 3", "j in nu_i -> nu_j + gamma"),
+        "nature": Key("string", "dirac", lambda s: s in ("dirac", "majorana"), '"dirac" or "majorana"', "Majorana doubles the rate"),
+        "density_cm3": Key("number", RELIC_DENSITY_CM3, _positive, POS, "relic density of state i (nu + nubar), cm^-3"),
+        "clustering": Key("number", 1.0, _positive, POS, "overdensity factor"),
+    },
+    "oscillation": {
+        "s12sq": Key("number", None, _unit_interval, "in (0, 1)", "sin^2 theta_12 (NuFIT 6.0: 0.308)"),
+        "s13sq": Key("number", None, _unit_interval, "in (0, 1)", "sin^2 theta_13 (NuFIT 6.0: 0.02215 NO, 0.02231 IO)"),
+        "dm21_eV2": Key("number", None, _positive, POS, "m2^2 - m1^2, eV^2 (NuFIT 6.0: 7.49e-5)"),
+        "dm31_eV2": Key("number", None, _positive, "> 0 (NO only)", "m3^2 - m1^2, eV^2, NO (NuFIT 6.0: 2.513e-3)"),
+        "dm32_eV2": Key("number", None, lambda x: x < 0, "< 0 (IO only)", "m3^2 - m2^2, eV^2, IO (NuFIT 6.0: -2.484e-3)"),
+    },
+    "momentum": {
+        "distribution": Key("string", "fermi-dirac", lambda s: s in ("rest", "monochromatic", "fermi-dirac", "maxwellian"), '"rest", "monochromatic", "fermi-dirac" or "maxwellian"', "initial-neutrino momentum distribution"),
+        "temperature_K": Key("number", None, _positive, POS, "fermi-dirac temperature, K (default 1.945)"),
+        "sigma_eV": Key("number", None, _positive, POS, "maxwellian width, eV (default 1e-4)"),
+        "p_eV": Key("number", None, _positive, POS, "monochromatic |p|, eV (default 3e-4)"),
+    },
+    "medium": {
+        "channel": Key("string", "M1", lambda s: s in CHANNELS, '"M1", "E1" or "E1M1"', "transition channel"),
+        "dipole": Key("number", 1.0, _positive, POS, "dipole, units of e/m_e (M1) or e/(alpha m_e) (E1, E1M1)"),
+        "density_cm3": Key("number", const.AVOGADRO, _positive, POS, "dipole density, cm^-3"),
+        "level_spacing_eV": Key("number-or-resonant", "resonant", _positive, '"resonant" or a number > 0', "E_vg, eV"),
+        "detuning_eV": Key("number", None, None, "any number (with level_spacing_eV = \"resonant\")", "offset of E_vg from the resonant root, eV"),
+        "coherence_time_ns": Key("number", None, _positive, POS, "tau_v, ns (default 10 for M1, 1 for E1/E1M1)"),
+        "form_factor": Key("number", 1.0, _positive, POS, "form factor f"),
+        "mixing": Key("number", None, _positive, "> 0 (E1M1 only)", "parity-mixing amplitude eps (default 1)"),
+    },
+    "target": {
+        "length_m": Key("number", 3.0, _positive, POS, "side l of the cubic target, m (V = l^3)"),
+    },
+    "dispersion": {
+        "model": Key("string", "vacuum", lambda s: s in _dispersion.MODELS, ", ".join(f'"{m}"' for m in _dispersion.MODELS), "photon dispersion model"),
+        "n": Key("number", None, _positive, "> 0 (index only)", "refractive index"),
+        "omega_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band energy at k_eV, eV"),
+        "k_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band anchor wavenumber, eV"),
+        "group_velocity": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (linear-band only)", "band group velocity, units of c"),
+        "k_min_eV": Key("number", None, _nonnegative, NONNEG, "lower edge of the k window, eV"),
+        "k_max_eV": Key("number", None, _positive, POS, "upper edge of the k window, eV"),
+    },
+    "conventions": {
+        "dk": Key("string", "exact", lambda s: s in DK_CONVENTIONS, '"exact" or "paper"', "D_k convention"),
+    },
+}
+
+#: Keys that apply only to some choices: dotted key -> (selector key, allowed values).
+CONDITIONAL = {
+    "momentum.temperature_K": ("momentum.distribution", ("fermi-dirac",)),
+    "momentum.sigma_eV": ("momentum.distribution", ("maxwellian",)),
+    "momentum.p_eV": ("momentum.distribution", ("monochromatic",)),
+    "medium.mixing": ("medium.channel", ("E1M1",)),
+    "dispersion.n": ("dispersion.model", ("index",)),
+    "dispersion.omega_eV": ("dispersion.model", ("linear-band",)),
+    "dispersion.k_eV": ("dispersion.model", ("linear-band",)),
+    "dispersion.group_velocity": ("dispersion.model", ("linear-band",)),
+    "oscillation.dm31_eV2": ("neutrino.ordering", ("NO",)),
+    "oscillation.dm32_eV2": ("neutrino.ordering", ("IO",)),
+}
+
+#: Defaults of conditional keys, filled in when their selector applies.
+CONDITIONAL_DEFAULTS = {
+    "momentum.temperature_K": 1.945,
+    "momentum.sigma_eV": 1.0e-4,
+    "momentum.p_eV": 3.0e-4,
+    "medium.mixing": 1.0,
+}
+
+REQUIRED = {
+    "dispersion.n": "index",
+    "dispersion.omega_eV": "linear-band",
+    "dispersion.k_eV": "linear-band",
+    "dispersion.group_velocity": "linear-band",
+}
+
+
+def _type_ok(kind, value):
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "number":
+        return is_number and math.isfinite(value)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "number-or-resonant":
+        return value == "resonant" or (is_number and math.isfinite(value))
+    raise AssertionError(kind)
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: every key filled in, in the TOML's own units.
+
+    `values` maps dotted keys (`"medium.channel"`) to plain Python values.
+    """
+
+    values: dict
+
+    def __getitem__(self, dotted):
+        return self.values[dotted]
+
+    def get(self, dotted, default=None):
+        return self.values.get(dotted, default)
+
+    def replace(self, updates: dict) -> "Scenario":
+        """A new scenario with some dotted keys changed, validated again."""
+        nested = self.to_dict()
+        for dotted, value in updates.items():
+            table, _, key = dotted.partition(".")
+            nested.setdefault(table, {})[key] = value
+        return parse_scenario(nested)
+
+    def to_dict(self) -> dict:
+        nested: dict = {}
+        for dotted, value in self.values.items():
+            table, _, key = dotted.partition(".")
+            nested.setdefault(table, {})[key] = value
+        return nested
+
+    def to_toml(self) -> str:
+        """TOML text that `load_scenario` reads back to the same scenario."""
+        lines = []
+        for table, keys in self.to_dict().items():
+            lines.append(f"[{table}]")
+            for key, value in keys.items():
+                lines.append(f"{key} = {_toml_value(value)}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _toml_value(value):
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def parse_scenario(raw: dict) -> Scenario:
+    """Validate a nested dict (as `tomllib` returns it) and fill in defaults.
+
+    **Raises:** `ScenarioError` naming the key and the allowed values.
+    """
+    if not isinstance(raw, dict):
+        raise ScenarioError("scenario: expected a table of tables")
+    for table, keys in raw.items():
+        if table not in SCHEMA:
+            raise ScenarioError(
+                f"{table}: unknown table; allowed tables: {', '.join(SCHEMA)}"
+            )
+        if not isinstance(keys, dict):
+            raise ScenarioError(f"{table}: expected a table, got {keys!r}")
+        for key in keys:
+            if key not in SCHEMA[table]:
+                raise ScenarioError(
+                    f"{table}.{key}: unknown key; allowed keys in [{table}]: "
+                    + ", ".join(SCHEMA[table])
+                )
+
+    values: dict = {}
+    given: set = set()
+    for table, spec in SCHEMA.items():
+        for key, rule in spec.items():
+            dotted = f"{table}.{key}"
+            if key in raw.get(table, {}):
+                value = raw[table][key]
+                given.add(dotted)
+                if not _type_ok(rule.kind, value):
+                    raise ScenarioError(
+                        f"{dotted}: expected {rule.kind.replace('-', ' ')}, got {value!r}; allowed: {rule.allowed}"
+                    )
+                if rule.kind == "number":
+                    value = float(value)
+                numeric = not isinstance(value, str)
+                if rule.check is not None and (numeric or rule.kind == "string") and not rule.check(value):
+                    raise ScenarioError(f"{dotted}: {value!r} is out of range; allowed: {rule.allowed}")
+                values[dotted] = value
+            elif rule.default is not None:
+                values[dotted] = rule.default
+
+    for dotted, (selector, allowed) in CONDITIONAL.items():
+        applies = values[selector] in allowed
+        if dotted in given and not applies:
+            raise ScenarioError(
+                f"{dotted}: applies only when {selector} is "
+                + " or ".join(f'"{a}"' for a in allowed)
+                + f" (it is \"{values[selector]}\")"
+            )
+        if applies and dotted not in values and dotted in CONDITIONAL_DEFAULTS:
+            values[dotted] = CONDITIONAL_DEFAULTS[dotted]
+    for dotted, model in REQUIRED.items():
+        if values["dispersion.model"] == model and dotted not in values:
+            raise ScenarioError(f'{dotted}: required for dispersion.model = "{model}"')
+
+    ordering = values["neutrino.ordering"]
+    fits = NUFIT_6_0[ordering]
+    values.setdefault("oscillation.s12sq", fits["s12sq"])
+    values.setdefault("oscillation.s13sq", fits["s13sq"])
+    values.setdefault("oscillation.dm21_eV2", fits["dm21_eV2"])
+    values.setdefault(
+        "oscillation.dm31_eV2" if ordering == "NO" else "oscillation.dm32_eV2", fits["dm3l_eV2"]
+    )
+    if ordering == "IO":
+        dm32, dm21 = values["oscillation.dm32_eV2"], values["oscillation.dm21_eV2"]
+        if -dm32 <= dm21 and values["neutrino.lightest_mass_eV"] ** 2 - dm32 - dm21 < 0:
+            raise ScenarioError(
+                "oscillation.dm32_eV2: IO needs |dm32| > dm21 so that m1 is real"
+            )
+    values.setdefault(
+        "medium.coherence_time_ns", 10.0 if values["medium.channel"] == "M1" else 1.0
+    )
+    if "medium.detuning_eV" in values and values["medium.level_spacing_eV"] != "resonant":
+        raise ScenarioError(
+            'medium.detuning_eV: applies only when medium.level_spacing_eV = "resonant"'
+        )
+    if values["medium.level_spacing_eV"] == "resonant":
+        values.setdefault("medium.detuning_eV", 0.0)
+
+    kmin, kmax = values.get("dispersion.k_min_eV"), values.get("dispersion.k_max_eV")
+    if kmin is not None and kmax is not None and not kmin < kmax:
+        raise ScenarioError(
+            f"dispersion.k_min_eV: must be below dispersion.k_max_eV ({kmin} >= {kmax})"
+        )
+
+    i, j = values["neutrino.initial"], values["neutrino.final"]
+    if i == j:
+        raise ScenarioError(f"neutrino.final: must differ from neutrino.initial (both are {i})")
+    scenario = Scenario(values)
+    masses = _masses(scenario)
+    if not masses[i - 1] > masses[j - 1]:
+        raise ScenarioError(
+            f"neutrino.initial: nu_{i} -> nu_{j} needs m_{i} > m_{j}, but for {ordering} "
+            f"m_{i} = {masses[i - 1]:.6g} eV and m_{j} = {masses[j - 1]:.6g} eV; "
+            f"allowed transitions for {ordering}: "
+            + ", ".join(
+                f"{a}->{b}" for a in (1, 2, 3) for b in (1, 2, 3) if masses[a - 1] > masses[b - 1]
+            )
+        )
+    return scenario
+
+
+def _masses(scenario: Scenario):
+    s = scenario
+    m0 = s["neutrino.lightest_mass_eV"]
+    dm21 = s["oscillation.dm21_eV2"]
+    if s["neutrino.ordering"] == "NO":
+        dm31 = s["oscillation.dm31_eV2"]
+        return [m0, math.sqrt(m0**2 + dm21), math.sqrt(m0**2 + dm31)]
+    m2 = math.sqrt(m0**2 - s["oscillation.dm32_eV2"])
+    return [math.sqrt(m2**2 - dm21), m2, m0]
+
+
+def load_scenario(path=None) -> Scenario:
+    """Read and validate a scenario TOML file; `None` gives the built-in default."""
+    if path is None:
+        text = resources.files("rates.data").joinpath("default.toml").read_text()
+        source = "built-in default"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise ScenarioError(f"scenario: no such file {str(path)!r}")
+        text = path.read_text()
+        source = str(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"scenario: {source} is not valid TOML: {err}") from None
+    return parse_scenario(raw)
+
+
+def default_scenario() -> Scenario:
+    """The built-in default: the paper's M1, NO, nu_3 -> nu_1, l = 3 m, Fermi-Dirac."""
+    return load_scenario(None)
+
+
+def _dispersion_model(scenario: Scenario, m_initial: float):
+    s = scenario
+    name = s["dispersion.model"]
+    kmin, kmax = s.get("dispersion.k_min_eV"), s.get("dispersion.k_max_eV")
+    # Photon energies stay below m_i (plus the momentum spread), so these
+    # windows contain every root; a linear band is kept at omega > omega_c / 2.
+    if name == "vacuum":
+        params = {}
+        default = (0.0, 2.0 * m_initial)
+    elif name == "index":
+        params = {"n": s["dispersion.n"]}
+        default = (0.0, 2.0 * m_initial * s["dispersion.n"])
+    else:
+        w, k, v = s["dispersion.omega_eV"], s["dispersion.k_eV"], s["dispersion.group_velocity"]
+        params = {"omega_c": w, "k_c": k, "velocity": v}
+        default = (max(0.0, k - 0.5 * w / v), k + 2.0 * m_initial / v)
+    lo = default[0] if kmin is None else kmin
+    hi = default[1] if kmax is None else kmax
+    if not lo < hi:
+        raise ScenarioError(f"dispersion.k_min_eV: window [{lo}, {hi}] eV is empty")
+    return _dispersion.make_dispersion(name, k_min=lo, k_max=hi, **params)
+
+
+def _momentum(scenario: Scenario):
+    s = scenario
+    name = s["momentum.distribution"]
+    if name == "rest":
+        return Rest()
+    if name == "monochromatic":
+        return Monochromatic(s["momentum.p_eV"])
+    if name == "fermi-dirac":
+        return FermiDirac(const.temperature_from_K(s["momentum.temperature_K"]))
+    return Maxwellian(s["momentum.sigma_eV"])
+
+
+def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> RateModel:
+    """Convert a validated scenario to a `RateModel` pytree (units -> eV).
+
+    **Raises:** `ScenarioError` when the dispersion has no photon root at
+    p = 0 in its window, or a level spacing is not positive.
+    """
+    s = scenario
+    ordering = s["neutrino.ordering"]
+    nu = NeutrinoSector(
+        ordering=ordering,
+        initial=s["neutrino.initial"],
+        final=s["neutrino.final"],
+        majorana=s["neutrino.nature"] == "majorana",
+        lightest_mass=s["neutrino.lightest_mass_eV"],
+        s12sq=s["oscillation.s12sq"],
+        s13sq=s["oscillation.s13sq"],
+        dm21=s["oscillation.dm21_eV2"],
+        dm3l=s["oscillation.dm31_eV2"] if ordering == "NO" else s["oscillation.dm32_eV2"],
+        density=const.per_cm3(s["neutrino.density_cm3"]),
+        clustering=s["neutrino.clustering"],
+    )
+    channel = s["medium.channel"]
+    unit = const.M1_DIPOLE_UNIT if channel == "M1" else const.E1_DIPOLE_UNIT
+    resonant = s["medium.level_spacing_eV"] == "resonant"
+    medium = Medium(
+        channel=channel,
+        dipole=s["medium.dipole"] * unit,
+        density=const.per_cm3(s["medium.density_cm3"]),
+        width=const.width_from_lifetime(s["medium.coherence_time_ns"] * 1e-9),
+        form_factor=s["medium.form_factor"],
+        mixing=s.get("medium.mixing", 1.0),
+        level_spacing=0.0 if resonant else s["medium.level_spacing_eV"],
+        detuning=s.get("medium.detuning_eV", 0.0),
+        resonant=resonant,
+    )
+    m_initial = _masses(s)[s["neutrino.initial"] - 1]
+    model = RateModel(
+        neutrinos=nu,
+        dispersion=_dispersion_model(s, m_initial),
+        medium=medium,
+        momentum=_momentum(s),
+        volume=const.length_from_m(s["target.length_m"]) ** 3,
+        dk=s["conventions.dk"],
+        quadrature=quadrature,
+    )
+    roots = rest_roots(model)
+    if not bool(roots.valid[0]):
+        d = model.dispersion
+        raise ScenarioError(
+            f"dispersion: {d.describe()} has no photon root at p = 0 in its window "
+            f"k in [{float(d.k_min):.6g}, {float(d.k_max):.6g}] eV (the photon must take "
+            f"omega + E'_j = m_{s['neutrino.initial']}); move the band or set "
+            "dispersion.k_min_eV / dispersion.k_max_eV"
+        )
+    if resonant and not float(roots.omega[0]) + s["medium.detuning_eV"] > 0:
+        raise ScenarioError("medium.detuning_eV: the level spacing E_vg must stay > 0")
+    return model
