@@ -138,6 +138,8 @@ def _panel_nodes(edges, n):
     """
     x, w = _gauss_legendre(n)
     left, right = edges[..., :-1], edges[..., 1:]
+    x = x.reshape((1,) * left.ndim + (n,))
+    w = w.reshape((1,) * left.ndim + (n,))
     half = 0.5 * (right - left)
     mid = 0.5 * (right + left)
     nodes = mid[..., None] + half[..., None] * x
@@ -210,7 +212,7 @@ def photon_spectrum(model: RateModel, omega):
         inner = jnp.where(inside, inner, 0.0)
     else:
         p_up = jnp.minimum(p_hi, dist.cutoff)
-        edges = p_lo[:, None] + dist.scale * jnp.asarray(dist.panel_edges)
+        edges = p_lo[:, None] + dist.scale * jnp.asarray(dist.panel_edges)[None, :]
         edges = jnp.clip(edges, p_lo[:, None], jnp.maximum(p_up, p_lo)[:, None])
         p, weights = _panel_nodes(edges, model.quadrature.inner_nodes)
         values = p * dist.occupation(p) * _emission_factor(

@@ -149,10 +149,13 @@ def _type_ok(kind, value):
 class Scenario:
     """A validated scenario: every key filled in, in the TOML's own units.
 
-    `values` maps dotted keys (`"medium.channel"`) to plain Python values.
+    `values` maps dotted keys (`"medium.channel"`) to plain Python values;
+    `explicit` names the keys the user gave (the rest are defaults, which
+    `replace` derives again, e.g. tau_v when the channel changes).
     """
 
     values: dict
+    explicit: frozenset = frozenset()
 
     def __getitem__(self, dotted):
         return self.values[dotted]
@@ -162,15 +165,27 @@ class Scenario:
 
     def replace(self, updates: dict) -> "Scenario":
         """A new scenario with some dotted keys changed, validated again."""
-        nested = self.to_dict()
+        nested = self.to_dict(explicit_only=True)
         for dotted, value in updates.items():
             table, _, key = dotted.partition(".")
             nested.setdefault(table, {})[key] = value
+        # A key that stops applying because its selector changed is dropped
+        # (switching to "maxwellian" drops temperature_K); one given in
+        # `updates` is kept, so that a contradiction is still an error.
+        for dotted, (selector, allowed) in CONDITIONAL.items():
+            table, _, key = dotted.partition(".")
+            sel_table, _, sel_key = selector.partition(".")
+            current = nested.get(sel_table, {}).get(sel_key, self.values.get(selector))
+            if dotted not in updates and current not in allowed:
+                nested.get(table, {}).pop(key, None)
         return parse_scenario(nested)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, explicit_only: bool = False) -> dict:
+        """Nested tables; all keys, or only those the user gave."""
         nested: dict = {}
         for dotted, value in self.values.items():
+            if explicit_only and dotted not in self.explicit:
+                continue
             table, _, key = dotted.partition(".")
             nested.setdefault(table, {})[key] = value
         return nested
@@ -283,7 +298,7 @@ def parse_scenario(raw: dict) -> Scenario:
     i, j = values["neutrino.initial"], values["neutrino.final"]
     if i == j:
         raise ScenarioError(f"neutrino.final: must differ from neutrino.initial (both are {i})")
-    scenario = Scenario(values)
+    scenario = Scenario(values, frozenset(given))
     masses = _masses(scenario)
     if not masses[i - 1] > masses[j - 1]:
         raise ScenarioError(
