@@ -54,7 +54,12 @@ DK_CONVENTIONS = ("exact", "paper")
 
 @dataclasses.dataclass(frozen=True)
 class Quadrature:
-    """Static sizes of the quadrature rules (defaults reach ~1e-7 relative).
+    """Static sizes of the quadrature rules.
+
+    The defaults agree with adaptive quadrature to better than 3e-7 relative
+    (measured over vacuum and linear bands with v_g = 1 ... 1e-6, every
+    distribution, on and off resonance); (16, 8, 8, 6) reaches ~2e-9 at about
+    twice the cost.
 
     - `outer_panels`, `outer_nodes`: uniform panels in u and Gauss-Legendre
       nodes per panel for the photon-energy integral.
@@ -65,10 +70,10 @@ class Quadrature:
     - `root_grid`, `max_roots`: bracketing grid and padding of `photon_roots`.
     """
 
-    outer_panels: int = 16
-    outer_nodes: int = 8
-    grading: int = 8
-    inner_nodes: int = 6
+    outer_panels: int = 12
+    outer_nodes: int = 6
+    grading: int = 6
+    inner_nodes: int = 4
     root_grid: int = 64
     max_roots: int = 2
 

@@ -74,12 +74,20 @@ class PhotonRoots(eqx.Module):
 
 
 def _solve_bracketed(fun, slope, lo, hi, iterations):
-    """Safeguarded Newton on [lo, hi] with fun(lo) and fun(hi) of opposite sign."""
-    f_lo = fun(lo)
-    rising = f_lo < 0.0
+    """Safeguarded Newton on [lo, hi] with fun(lo) and fun(hi) of opposite sign.
 
-    def step(_, state):
-        a, b, x = state
+    Newton steps that leave the bracket become bisections; the loop stops when
+    the step falls to a few ulps (typically 4-6 iterations) or after
+    `iterations`. Not differentiated: `photon_roots` differentiates implicitly.
+    """
+    rising = fun(lo) < 0.0
+
+    def cond(state):
+        i, _, _, _, step = state
+        return (i < iterations) & (step > 0.0)
+
+    def body(state):
+        i, a, b, x, _ = state
         fx = fun(x)
         # Keep the bracket [a, b] with fun(a) on the side of fun(lo).
         left = jnp.where(rising, fx < 0.0, fx > 0.0)
@@ -88,14 +96,17 @@ def _solve_bracketed(fun, slope, lo, hi, iterations):
         d = slope(x)
         newton = x - fx / jnp.where(d == 0.0, 1.0, d)
         inside = (newton > a) & (newton < b) & (d != 0.0)
-        x = jnp.where(inside, newton, 0.5 * (a + b))
-        return a, b, x
+        x_new = jnp.where(inside, newton, 0.5 * (a + b))
+        x_new = jnp.where(fx == 0.0, x, x_new)  # an exact root is also a bracket end
+        step = jnp.abs(x_new - x)
+        step = jnp.where((fx == 0.0) | (step <= 4e-16 * jnp.abs(x_new)), 0.0, step)
+        return i + 1, a, b, x_new, step
 
-    _, _, x = jax.lax.fori_loop(0, iterations, step, (lo, hi, 0.5 * (lo + hi)))
-    return x
+    state = (0, lo, hi, 0.5 * (lo + hi), jnp.asarray(jnp.inf, dtype=lo.dtype))
+    return jax.lax.while_loop(cond, body, state)[3]
 
 
-def photon_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=40):
+def photon_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=100):
     """Every photon wavenumber k* with F(k*; p, c) = 0 in the model's window.
 
     **Arguments:**
