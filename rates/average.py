@@ -39,6 +39,7 @@ import numpy as np
 
 from .channels import Medium, channel_strength, lorentzian
 from .kinematics import (
+    PhotonRoots,
     allowed_momenta,
     cosine_at,
     neutrino_energy,
@@ -102,22 +103,30 @@ class RateModel(eqx.Module):
             )
 
 
-def rest_roots(model: RateModel):
-    """Photon roots for a neutrino at rest (p = 0; isotropic, any c)."""
+def _roots_at(model: RateModel, p, c):
     nu = model.neutrinos
     q = model.quadrature
     return photon_roots(
-        model.dispersion, nu.m_initial, nu.m_final, 0.0, 0.0,
+        model.dispersion, nu.m_initial, nu.m_final, p, c,
         n_grid=q.root_grid, max_roots=q.max_roots,
     )
 
 
-def level_spacing(model: RateModel):
-    """E_vg, eV: fixed, or the lowest-energy p = 0 root plus `detuning`."""
+def rest_roots(model: RateModel):
+    """Photon roots for a neutrino at rest (p = 0; isotropic, any c)."""
+    return _roots_at(model, 0.0, 0.0)
+
+
+def _level_spacing(model: RateModel, rest: PhotonRoots):
     medium = model.medium
     if medium.resonant:
-        return rest_roots(model).omega[0] + medium.detuning
+        return rest.omega[0] + medium.detuning
     return medium.level_spacing
+
+
+def level_spacing(model: RateModel):
+    """E_vg, eV: fixed, or the lowest-energy p = 0 root plus `detuning`."""
+    return _level_spacing(model, rest_roots(model))
 
 
 def rest_rate(model: RateModel):
@@ -153,23 +162,24 @@ def _panel_nodes(edges, n):
     return nodes.reshape(shape), weights.reshape(shape)
 
 
-def _photon_support(model: RateModel, p_max):
-    """Photon energies [omega_a, omega_b] reachable with |p| <= p_max, in the window."""
-    nu = model.neutrinos
-    q = model.quadrature
-    disp = model.dispersion
-    w_lo, w_hi = disp.omega_window()
+def _key_roots(model: RateModel, p_max):
+    """Roots at rest and at (p_max, c = -1), (p_max, c = +1), in one batched solve.
 
-    def edge(c, fallback):
-        roots = photon_roots(
-            disp, nu.m_initial, nu.m_final, p_max, c,
-            n_grid=q.root_grid, max_roots=q.max_roots,
-        )
-        return jnp.where(roots.valid[0], roots.omega[0], fallback)
-
-    a = edge(-1.0, w_lo)
-    b = edge(1.0, w_hi)
-    return jnp.maximum(jnp.minimum(a, b), w_lo), jnp.minimum(jnp.maximum(a, b), w_hi)
+    **Returns:** `(rest, (omega_a, omega_b))`: the p = 0 roots and the photon
+    energies reachable with |p| <= p_max, clipped to the model's window.
+    """
+    p = jnp.stack([jnp.zeros(()), jnp.asarray(p_max, dtype=float), jnp.asarray(p_max, dtype=float)])
+    c = jnp.array([0.0, -1.0, 1.0])
+    roots = jax.vmap(lambda pp, cc: _roots_at(model, pp, cc))(p, c)
+    rest = jax.tree_util.tree_map(lambda x: x[0], roots)
+    w_lo, w_hi = model.dispersion.omega_window()
+    a = jnp.where(roots.valid[1, 0], roots.omega[1, 0], w_lo)
+    b = jnp.where(roots.valid[2, 0], roots.omega[2, 0], w_hi)
+    support = (
+        jnp.maximum(jnp.minimum(a, b), w_lo),
+        jnp.minimum(jnp.maximum(a, b), w_hi),
+    )
+    return rest, support
 
 
 def _emission_factor(model: RateModel, omega, k, v_g, p):
@@ -237,11 +247,11 @@ def averaged_rate(model: RateModel):
     if isinstance(dist, Rest):
         return rest_rate(model)
     q = model.quadrature
-    energy = level_spacing(model)
     gamma = 0.5 * model.medium.width
     p_max = dist.momentum if isinstance(dist, Monochromatic) else dist.cutoff
-    omega_a, omega_b = _photon_support(model, p_max)
-    omega_0 = jnp.clip(rest_roots(model).omega[0], omega_a, omega_b)
+    rest, (omega_a, omega_b) = _key_roots(model, p_max)
+    energy = _level_spacing(model, rest)
+    omega_0 = jnp.clip(rest.omega[0], omega_a, omega_b)
 
     def to_u(omega):
         return jnp.arcsinh((omega - energy) / gamma)

@@ -44,7 +44,7 @@ class FermiDirac(AbstractMomentum):
     """f(p) = 1 / (exp(p/T) + 1): the relic spectrum; `temperature` T in eV."""
 
     temperature: jax.Array = eqx.field(converter=_as_float)
-    panel_edges = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.5, 8.0, 10.0, 13.0, 17.0, 23.0, 31.0, 42.0)
+    panel_edges = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0, 42.0)
 
     def describe(self):
         return f"fermi-dirac (T = {float(self.temperature):.4g} eV)"
@@ -80,7 +80,7 @@ class Maxwellian(AbstractMomentum):
     """f(p) ~ exp(-p^2 / (2 sigma^2)) in 3D; `sigma` in eV."""
 
     sigma: jax.Array = eqx.field(converter=_as_float)
-    panel_edges = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.5, 9.0)
+    panel_edges = (0.0, 0.6, 1.2, 1.8, 2.5, 3.3, 4.3, 6.0, 9.0)
 
     def describe(self):
         return f"maxwellian (sigma = {float(self.sigma):.4g} eV)"

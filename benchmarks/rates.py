@@ -1,0 +1,137 @@
+"""Benchmark: the momentum-averaged rate against the SciPy adaptive-quadrature path.
+
+    python benchmarks/rates.py [--designs N] [--quick]
+
+Prints, measured in this one run: the time of the averaged rate and of its
+value-and-gradient (jitted, warm), the same for the SciPy reference path
+(tests/reference.py: nested `quad` over p and c), their ratio and relative
+difference, and the batched throughput (designs per second) under `vmap`
+against a Python loop over the same designs. Results also go to
+benchmarks/output/rates.json.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this file's folder comes first on sys.path and its name
+# would shadow the `rates` package: drop it, and add tests/ for the reference.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import dispersion  # noqa: E402
+import rates  # noqa: E402
+from rates.scenario import build_model, default_scenario  # noqa: E402
+from reference import ReferenceRate  # noqa: E402
+
+
+def timed(fn, *args, repeat=30):
+    """Median wall time (s) of a warm call, blocking on the result."""
+    jax.block_until_ready(fn(*args))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def band_model(base, velocity):
+    w = float(rates.rest_roots(base).omega[0])
+    band = dispersion.LinearBand(w, w, velocity, k_min=w - 0.01, k_max=w + 0.01)
+    return eqx.tree_at(lambda m: m.dispersion, base, band)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--designs", type=int, default=1024, help="batch size for throughput")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args(argv)
+    repeat = 5 if args.quick else 30
+
+    base = build_model(default_scenario())
+    cases = {
+        "vacuum, Fermi-Dirac (default scenario)": base,
+        "linear band v_g = 1e-4, Fermi-Dirac": band_model(base, 1e-4),
+        "linear band v_g = 1e-6, maxwellian": eqx.tree_at(
+            lambda m: m.momentum, band_model(base, 1e-6), rates.Maxwellian(1e-4)
+        ),
+    }
+    value = jax.jit(rates.averaged_rate)
+    value_and_grad = jax.jit(jax.value_and_grad(rates.averaged_rate))
+    results = {"device": str(jax.devices()[0]), "cases": []}
+    print(f"device: {results['device']}")
+    print(f"{'case':42s} {'jax [ms]':>9s} {'v&g [ms]':>9s} {'v&g/v':>6s} {'scipy [s]':>10s} {'speed-up':>9s} {'rel. diff':>10s}")
+    for name, model in cases.items():
+        t_value = timed(value, model, repeat=repeat)
+        t_grad = timed(value_and_grad, model, repeat=repeat)
+        reference = ReferenceRate(model)
+        t0 = time.perf_counter()
+        ref = reference.averaged()
+        t_ref = time.perf_counter() - t0
+        ours = float(value(model))
+        row = {
+            "case": name,
+            "jax_value_s": t_value,
+            "jax_value_and_grad_s": t_grad,
+            "grad_over_value": t_grad / t_value,
+            "scipy_reference_s": t_ref,
+            "speedup": t_ref / t_value,
+            "relative_difference": abs(ours / ref - 1),
+        }
+        results["cases"].append(row)
+        print(
+            f"{name:42s} {t_value * 1e3:9.3f} {t_grad * 1e3:9.3f} {t_grad / t_value:6.2f} "
+            f"{t_ref:10.3f} {t_ref / t_value:9.0f} {row['relative_difference']:10.1e}"
+        )
+
+    # Throughput: a batch of designs (group velocity x detuning) under vmap.
+    n = args.designs
+    velocities = jnp.asarray(np.geomspace(1.0, 1e-6, n))
+    detunings = jnp.asarray(np.linspace(-1e-6, 1e-6, n))
+
+    template = band_model(base, 1.0)
+
+    def design_rate(v, det):
+        model = eqx.tree_at(lambda m: m.medium.detuning, template, det)
+        model = eqx.tree_at(lambda m: m.dispersion.velocity, model, v)
+        return rates.averaged_rate(model)
+
+    batched = jax.jit(jax.vmap(design_rate))
+    t_batch = timed(batched, velocities, detunings, repeat=max(3, repeat // 5))
+    single = jax.jit(design_rate)
+    single(velocities[0], detunings[0]).block_until_ready()
+    n_loop = min(n, 200)
+    t0 = time.perf_counter()
+    looped = [float(single(velocities[i], detunings[i])) for i in range(n_loop)]
+    t_loop = (time.perf_counter() - t0) / n_loop
+    agree = np.max(np.abs(np.asarray(batched(velocities, detunings))[:n_loop] / np.array(looped) - 1))
+    results["throughput"] = {
+        "designs": n,
+        "vmap_designs_per_s": n / t_batch,
+        "python_loop_designs_per_s": 1.0 / t_loop,
+        "vmap_over_loop": (n / t_batch) * t_loop,
+        "max_relative_difference": float(agree),
+    }
+    print(
+        f"\nthroughput ({n} designs, v_g from 1 to 1e-6 x detuning): "
+        f"vmap {n / t_batch:,.0f} designs/s, python loop of jitted calls {1 / t_loop:,.0f} designs/s "
+        f"(x{(n / t_batch) * t_loop:.1f}); max rel. difference {agree:.1e}"
+    )
+    out = ROOT / "benchmarks" / "output"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "rates.json").write_text(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
