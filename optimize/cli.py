@@ -1,6 +1,7 @@
 """`cnbfluor`: the command line.
 
     cnbfluor rate [SCENARIO.toml] [--json]
+    cnbfluor optimize SCENARIO.toml [--json] [--out DIR] [--resume] [--quiet]
 
 Errors in the input print one line naming the key and exit with status 2.
 """
@@ -25,6 +26,28 @@ def _cmd_rate(args) -> int:
     return 0
 
 
+def _cmd_optimize(args) -> int:
+    from .solver import load_problem, optimize
+
+    problem, settings = load_problem(args.scenario)
+    result = optimize(problem, settings, out_dir=args.out, resume=args.resume, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"cnbfluor optimize: {args.scenario}")
+    print(f"  objective        {result['objective']}, {settings.starts} starts, {result['steps_taken']} steps")
+    print(f"  start            {result['initial_rate_per_year']:.6g} /yr (scenario as given)")
+    print(f"  best             {result['best_rate_per_year']:.6g} /yr (start {result['best_start']})")
+    for key, value in result["params"].items():
+        side = result["active_bounds"].get(key)
+        print(f"    {key:32s} {value:.8g}" + (f"   <- on its {side} bound" if side else ""))
+    for note in result["notes"]:
+        print(f"  note: {note}")
+    if "files" in result:
+        print(f"  wrote            {', '.join(result['files'].values())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnbfluor",
@@ -40,6 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     rate.add_argument("scenario", nargs="?", default=None, help="scenario TOML file")
     rate.add_argument("--json", action="store_true", help="print one JSON object")
     rate.set_defaults(func=_cmd_rate)
+    opt = sub.add_parser(
+        "optimize",
+        help="maximise the event rate over the [optimize] table's free parameters",
+        description="Multi-start Optax maximisation of the event rate over bounded free "
+        "parameters named in the scenario's [optimize] table. Checkpoints after every "
+        "chunk of steps; --resume continues an interrupted run.",
+    )
+    opt.add_argument("scenario", help="scenario TOML file with an [optimize] table")
+    opt.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    opt.add_argument("--out", default="optimize-out", help="output folder (default: optimize-out)")
+    opt.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    opt.add_argument("--quiet", action="store_true", help="no progress bar")
+    opt.set_defaults(func=_cmd_optimize)
     return parser
 
 

@@ -23,6 +23,10 @@ from .momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 from .neutrino import NUFIT_6_0, RELIC_DENSITY_CM3, NeutrinoSector
 
 
+#: Tables read by other layers (`optimize`), not by the rate: passed over here.
+PASSTHROUGH_TABLES = ("optimize",)
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be run; the message names the key and the allowed values."""
 
@@ -216,10 +220,11 @@ def parse_scenario(raw: dict) -> Scenario:
     """
     if not isinstance(raw, dict):
         raise ScenarioError("scenario: expected a table of tables")
+    raw = {t: v for t, v in raw.items() if t not in PASSTHROUGH_TABLES}
     for table, keys in raw.items():
         if table not in SCHEMA:
             raise ScenarioError(
-                f"{table}: unknown table; allowed tables: {', '.join(SCHEMA)}"
+                f"{table}: unknown table; allowed tables: {', '.join((*SCHEMA, *PASSTHROUGH_TABLES))}"
             )
         if not isinstance(keys, dict):
             raise ScenarioError(f"{table}: expected a table, got {keys!r}")
@@ -323,22 +328,26 @@ def _masses(scenario: Scenario):
     return [math.sqrt(m2**2 - dm21), m2, m0]
 
 
+def read_toml(path) -> dict:
+    """The raw tables of a TOML file, with file and syntax errors as `ScenarioError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"scenario: no such file {str(path)!r}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"scenario: {path} is not valid TOML: {err}") from None
+
+
 def load_scenario(path=None) -> Scenario:
-    """Read and validate a scenario TOML file; `None` gives the built-in default."""
+    """Read and validate a scenario TOML file; `None` gives the built-in default.
+
+    An `[optimize]` table is allowed and passed over (the optimiser reads it).
+    """
     if path is None:
         text = resources.files("rates.data").joinpath("default.toml").read_text()
-        source = "built-in default"
-    else:
-        path = Path(path)
-        if not path.is_file():
-            raise ScenarioError(f"scenario: no such file {str(path)!r}")
-        text = path.read_text()
-        source = str(path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"scenario: {source} is not valid TOML: {err}") from None
-    return parse_scenario(raw)
+        return parse_scenario(tomllib.loads(text))
+    return parse_scenario(read_toml(path))
 
 
 def default_scenario() -> Scenario:
@@ -437,4 +446,76 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
         )
     if resonant and not float(roots.omega[0]) + s["medium.detuning_eV"] > 0:
         raise ScenarioError("medium.detuning_eV: the level spacing E_vg must stay > 0")
+    return model
+
+
+# ----------------------------------------------------------------------------
+# Free parameters: scenario keys that can vary inside jit (optimiser, scans).
+
+def _dipole_unit(model):
+    return const.M1_DIPOLE_UNIT if model.medium.channel == "M1" else const.E1_DIPOLE_UNIT
+
+
+#: dotted key -> (where it lives in a `RateModel`, TOML units -> natural units).
+#: The conversion takes the value (a JAX scalar) and the model.
+PARAMETERS = {
+    "neutrino.lightest_mass_eV": (lambda m: m.neutrinos.lightest_mass, lambda x, m: x),
+    "neutrino.density_cm3": (lambda m: m.neutrinos.density, lambda x, m: const.per_cm3(x)),
+    "neutrino.clustering": (lambda m: m.neutrinos.clustering, lambda x, m: x),
+    "oscillation.s12sq": (lambda m: m.neutrinos.s12sq, lambda x, m: x),
+    "oscillation.s13sq": (lambda m: m.neutrinos.s13sq, lambda x, m: x),
+    "oscillation.dm21_eV2": (lambda m: m.neutrinos.dm21, lambda x, m: x),
+    "oscillation.dm31_eV2": (lambda m: m.neutrinos.dm3l, lambda x, m: x),
+    "oscillation.dm32_eV2": (lambda m: m.neutrinos.dm3l, lambda x, m: x),
+    "momentum.temperature_K": (lambda m: m.momentum.temperature, lambda x, m: const.temperature_from_K(x)),
+    "momentum.sigma_eV": (lambda m: m.momentum.sigma, lambda x, m: x),
+    "momentum.p_eV": (lambda m: m.momentum.momentum, lambda x, m: x),
+    "medium.dipole": (lambda m: m.medium.dipole, lambda x, m: x * _dipole_unit(m)),
+    "medium.density_cm3": (lambda m: m.medium.density, lambda x, m: const.per_cm3(x)),
+    "medium.level_spacing_eV": (lambda m: m.medium.level_spacing, lambda x, m: x),
+    "medium.detuning_eV": (lambda m: m.medium.detuning, lambda x, m: x),
+    "medium.coherence_time_ns": (lambda m: m.medium.width, lambda x, m: const.width_from_lifetime(x * 1e-9)),
+    "medium.form_factor": (lambda m: m.medium.form_factor, lambda x, m: x),
+    "medium.mixing": (lambda m: m.medium.mixing, lambda x, m: x),
+    "target.length_m": (lambda m: m.volume, lambda x, m: const.length_from_m(x) ** 3),
+    "dispersion.n": (lambda m: m.dispersion.n, lambda x, m: x),
+    "dispersion.omega_eV": (lambda m: m.dispersion.omega_c, lambda x, m: x),
+    "dispersion.k_eV": (lambda m: m.dispersion.k_c, lambda x, m: x),
+    "dispersion.group_velocity": (lambda m: m.dispersion.velocity, lambda x, m: x),
+}
+
+
+def check_parameter(scenario: Scenario, key: str) -> None:
+    """Raise `ScenarioError` unless `key` can vary in this scenario."""
+    if key not in PARAMETERS:
+        raise ScenarioError(
+            f"{key}: not a continuous scenario parameter; allowed: " + ", ".join(PARAMETERS)
+        )
+    if key not in scenario.values:
+        selector = CONDITIONAL.get(key, (None, ()))[0]
+        if key == "medium.detuning_eV":
+            raise ScenarioError(f'{key}: varies only with medium.level_spacing_eV = "resonant"')
+        raise ScenarioError(
+            f"{key}: does not apply to this scenario"
+            + (f" ({selector} = \"{scenario[selector]}\")" if selector else "")
+        )
+    if key == "medium.level_spacing_eV" and scenario[key] == "resonant":
+        raise ScenarioError(
+            'medium.level_spacing_eV: is "resonant" here; vary medium.detuning_eV instead, '
+            "or give a number"
+        )
+
+
+def with_parameters(model: RateModel, values: dict) -> RateModel:
+    """The model with scenario parameters (TOML units) replaced; jit/grad friendly.
+
+    **Arguments:** `model`: a `RateModel` from `build_model`; `values`: dotted
+    key -> value (JAX scalars allowed). Check keys first with `check_parameter`.
+    """
+    import equinox as eqx
+    import jax.numpy as jnp
+
+    for key, value in values.items():
+        where, convert = PARAMETERS[key]
+        model = eqx.tree_at(where, model, jnp.asarray(convert(value, model), dtype=float))
     return model

@@ -15,6 +15,7 @@ from reference import ReferenceRate
 
 T_FD = rates.constants.temperature_from_K(1.945)
 DISTRIBUTIONS = {
+    "rest": rates.Rest(),
     "fermi-dirac": rates.FermiDirac(T_FD),
     "maxwellian": rates.Maxwellian(1e-4),
     "monochromatic": rates.Monochromatic(3e-4),
