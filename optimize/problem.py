@@ -44,8 +44,11 @@ class FreeParameter:
     def value(self, s):
         """Box position s in [0, 1] -> parameter value."""
         if self.scale == "log":
-            return jnp.exp(math.log(self.lower) + (math.log(self.upper) - math.log(self.lower)) * s)
-        return self.lower + (self.upper - self.lower) * s
+            inner = jnp.exp(math.log(self.lower) + (math.log(self.upper) - math.log(self.lower)) * s)
+        else:
+            inner = self.lower + (self.upper - self.lower) * s
+        # The bounds themselves exactly (exp(log(x)) is x only to rounding).
+        return jnp.where(s <= 0.0, self.lower, jnp.where(s >= 1.0, self.upper, inner))
 
     def position(self, x):
         """Parameter value -> box position s in [0, 1] (inverse of `value`)."""
