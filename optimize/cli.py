@@ -2,6 +2,8 @@
 
     cnbfluor rate [SCENARIO.toml] [--json]
     cnbfluor optimize SCENARIO.toml [--json] [--out DIR] [--resume] [--quiet]
+    cnbfluor scan SCENARIO.toml --param KEY=LO:HI:N[:log] ... --out scan.nc [--shard I/N]
+    cnbfluor merge OUT.nc SHARD.nc ...
 
 Errors in the input print one line naming the key and exit with status 2.
 """
@@ -48,6 +50,43 @@ def _cmd_optimize(args) -> int:
     return 0
 
 
+def _cmd_scan(args) -> int:
+    from rates.scenario import ScenarioError as _Error
+    from rates.scenario import parse_scenario, read_toml
+
+    from .scan import Scan, parse_axis, run_scan
+    from .solver import parse_optimize_table
+
+    if args.scenario is None:
+        scenario, extra = load_scenario(None), ()
+    else:
+        raw = read_toml(args.scenario)
+        scenario = parse_scenario(raw)
+        extra = tuple(p.key for p in parse_optimize_table(raw["optimize"])[0]) if "optimize" in raw else ()
+    index, count = 0, 1
+    if args.shard:
+        try:
+            index, count = (int(x) for x in args.shard.split("/"))
+        except ValueError:
+            raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N") from None
+        if not 0 <= index < count:
+            raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N")
+    scan = Scan(scenario, [parse_axis(p) for p in args.param], extra=extra, chunk=args.chunk)
+    ds = run_scan(scan, args.out, shard=(index, count), progress=not args.quiet)
+    done = int(ds["evaluated"].sum())
+    print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
+          + (f" (shard {index}/{count}; join with cnbfluor merge)" if count > 1 else ""))
+    return 0
+
+
+def _cmd_merge(args) -> int:
+    from .scan import merge
+
+    ds = merge(args.shards, args.out)
+    print(f"cnbfluor merge: {int(ds['evaluated'].sum())} grid points from {len(args.shards)} files in {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnbfluor",
@@ -76,6 +115,25 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     opt.add_argument("--quiet", action="store_true", help="no progress bar")
     opt.set_defaults(func=_cmd_optimize)
+    scan = sub.add_parser(
+        "scan",
+        help="event rate and sensitivities on a parameter grid (netCDF)",
+        description="Evaluate the event rate and d ln R / d key (scanned keys and the "
+        "[optimize] table's free keys) on the outer product of the --param axes. Chunks "
+        "are written as they finish; rerunning with the same --out resumes.",
+    )
+    scan.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (default: built-in)")
+    scan.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI:N[:log]",
+                      help="a scanned scenario key (repeat for more axes)")
+    scan.add_argument("--out", required=True, help="output netCDF file")
+    scan.add_argument("--chunk", type=int, default=256, help="grid points per jitted batch")
+    scan.add_argument("--shard", default=None, metavar="I/N", help="evaluate only shard I of N")
+    scan.add_argument("--quiet", action="store_true", help="no progress bar")
+    scan.set_defaults(func=_cmd_scan)
+    merge = sub.add_parser("merge", help="join the shards of a scan", description="Join scan shards into one netCDF file.")
+    merge.add_argument("out", help="output netCDF file")
+    merge.add_argument("shards", nargs="+", help="shard files written by cnbfluor scan --shard")
+    merge.set_defaults(func=_cmd_merge)
     return parser
 
 

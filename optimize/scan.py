@@ -1,0 +1,251 @@
+"""Sensitivity scans: the event rate and its gradient on a full parameter grid.
+
+The grid (outer product of the scanned keys) is flattened and cut into chunks;
+each chunk is one jitted `vmap` call, its batch axis sharded over every local
+JAX device (`jax.sharding`). A finished chunk is written at once to
+`<out>.parts/chunk_NNNNNN.npz`, so a rerun with the same output skips what is
+done (resume). `shard=(I, N)` evaluates only chunks I, I + N, ... so that a
+cluster's job array can split one scan; `merge` joins the pieces.
+
+The result is an `xarray.Dataset` in netCDF: `rate_per_year` on the grid,
+`sensitivity` = d ln R / d x for every scanned and free key (per unit of the
+key's TOML units), `evaluated` (a mask), coordinates with units, and the
+scenario (TOML) and grid as attributes.
+"""
+
+import dataclasses
+import hashlib
+import json
+import math
+import shutil
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import rates
+from rates.scenario import Scenario, ScenarioError, build_model, check_parameter, with_parameters
+
+#: Units of the scanned keys, from their names.
+def _units(key: str) -> str:
+    for suffix, unit in (("_eV2", "eV^2"), ("_eV", "eV"), ("_cm3", "cm^-3"), ("_ns", "ns"), ("_m", "m"), ("_K", "K")):
+        if key.endswith(suffix):
+            return unit
+    return {"dispersion.group_velocity": "c"}.get(key, "1")
+
+
+@dataclasses.dataclass(frozen=True)
+class Axis:
+    """One scanned key: `n` points from `lower` to `upper`, linear or log."""
+
+    key: str
+    lower: float
+    upper: float
+    n: int
+    scale: str = "linear"
+
+    def values(self):
+        if self.scale == "log":
+            return np.geomspace(self.lower, self.upper, self.n)
+        return np.linspace(self.lower, self.upper, self.n)
+
+
+def parse_axis(text: str) -> Axis:
+    """`KEY=LO:HI:N[:log]` -> Axis, with errors that name the argument."""
+    key, sep, rest = text.partition("=")
+    parts = rest.split(":")
+    if not sep or len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] not in ("log", "linear")):
+        raise ScenarioError(f"--param {text!r}: expected KEY=LO:HI:N or KEY=LO:HI:N:log")
+    try:
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ScenarioError(f"--param {text!r}: LO and HI must be numbers and N an integer") from None
+    scale = parts[3] if len(parts) == 4 else "linear"
+    if n < 1 or not (math.isfinite(lo) and math.isfinite(hi)) or (n > 1 and lo == hi):
+        raise ScenarioError(f"--param {text!r}: need N >= 1 and finite LO != HI")
+    if scale == "log" and (lo <= 0 or hi <= 0):
+        raise ScenarioError(f"--param {text!r}: a log axis needs LO, HI > 0")
+    return Axis(key, lo, hi, n, scale)
+
+
+class Scan:
+    """A scan of a scenario over axes; sensitivities for `axes` keys plus `extra` keys."""
+
+    def __init__(self, scenario: Scenario, axes, extra=(), chunk: int = 256):
+        if not axes:
+            raise ScenarioError("scan: give at least one --param KEY=LO:HI:N")
+        keys = [a.key for a in axes]
+        if len(set(keys)) != len(keys):
+            raise ScenarioError("scan: a key is scanned twice")
+        for axis in axes:
+            check_parameter(scenario, axis.key)
+            scenario.replace({axis.key: float(axis.lower)})
+            scenario.replace({axis.key: float(axis.upper)})
+        self.scenario = scenario
+        self.axes = tuple(axes)
+        self.sensitivity_keys = tuple(keys) + tuple(k for k in extra if k not in keys)
+        for key in self.sensitivity_keys:
+            check_parameter(scenario, key)
+        n_dev = jax.local_device_count()
+        self.chunk = max(n_dev, int(math.ceil(chunk / n_dev)) * n_dev)
+        self.shape = tuple(a.n for a in self.axes)
+        self.size = int(np.prod(self.shape))
+        self.n_chunks = int(math.ceil(self.size / self.chunk))
+        self._grid = [a.values() for a in self.axes]
+
+    def fingerprint(self) -> str:
+        text = json.dumps([self.scenario.values, [dataclasses.asdict(a) for a in self.axes],
+                           self.sensitivity_keys, self.chunk], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def points(self, chunk_index: int):
+        """Flat indices and parameter values of one chunk (padded to full size)."""
+        start = chunk_index * self.chunk
+        flat = np.arange(start, start + self.chunk)
+        valid = flat < self.size
+        idx = np.unravel_index(np.minimum(flat, self.size - 1), self.shape)
+        values = {a.key: self._grid[i][idx[i]] for i, a in enumerate(self.axes)}
+        return flat[valid], values
+
+    def evaluator(self):
+        """jit(vmap) of (rate per year, d ln R / d key) with the batch sharded over devices."""
+        template = build_model(self.scenario)
+        fixed = {k: float(self.scenario[k]) for k in self.sensitivity_keys if k not in self.shape_keys}
+
+        def one(values):
+            def log_rate(sens):
+                return jnp.log(rates.event_rate(with_parameters(template, {**values, **sens})))
+
+            sens0 = {k: values[k] if k in values else jnp.asarray(fixed[k]) for k in self.sensitivity_keys}
+            value, grads = jax.value_and_grad(log_rate)(sens0)
+            return jnp.exp(value), jnp.stack([grads[k] for k in self.sensitivity_keys])
+
+        batched = jax.vmap(one)
+        devices = jax.local_devices()
+        if len(devices) > 1:
+            mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
+            sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch"))
+            compiled = jax.jit(batched, in_shardings=sharding)
+
+            def run(values):
+                return compiled({k: jax.device_put(jnp.asarray(v), sharding) for k, v in values.items()})
+
+            return run
+        compiled = jax.jit(batched)
+        return lambda values: compiled({k: jnp.asarray(v) for k, v in values.items()})
+
+    @property
+    def shape_keys(self):
+        return tuple(a.key for a in self.axes)
+
+    def dataset(self, rate, sensitivity, evaluated):
+        import xarray as xr
+
+        dims = self.shape_keys
+        coords = {}
+        for axis, grid in zip(self.axes, self._grid):
+            coords[axis.key] = (axis.key, grid, {"units": _units(axis.key), "scale": axis.scale})
+        coords["parameter"] = ("parameter", list(self.sensitivity_keys))
+        ds = xr.Dataset(
+            {
+                "rate_per_year": (dims, rate.reshape(self.shape), {"units": "1/yr", "long_name": "momentum-averaged event rate"}),
+                "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (-1,)),
+                                {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
+                "evaluated": (dims, evaluated.reshape(self.shape).astype(np.int8)),
+            },
+            coords=coords,
+            attrs={
+                "scenario_toml": self.scenario.to_toml(),
+                "axes": json.dumps([dataclasses.asdict(a) for a in self.axes]),
+                "sensitivity_keys": json.dumps(self.sensitivity_keys),
+                "fingerprint": self.fingerprint(),
+                "chunk": self.chunk,
+                "created_by": "cnbfluor scan",
+            },
+        )
+        ds["parameter"].attrs["units"] = json.dumps([_units(k) for k in self.sensitivity_keys])
+        return ds
+
+
+def run_scan(scan: Scan, out, shard=(0, 1), progress=True):
+    """Evaluate (this shard of) the scan, chunk by chunk, resumable; write `out` (netCDF).
+
+    **Returns:** the `xarray.Dataset` written.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    meta = parts / "meta.json"
+    fingerprint = scan.fingerprint()
+    if meta.exists():
+        if json.loads(meta.read_text()).get("fingerprint") != fingerprint:
+            raise ScenarioError(
+                f"scan: {parts} holds another scan (scenario, grid or chunk differ); remove it or use another --out"
+            )
+    else:
+        meta.write_text(json.dumps({"fingerprint": fingerprint}))
+    index, count = shard
+    mine = [c for c in range(scan.n_chunks) if c % count == index]
+    todo = [c for c in mine if not (parts / f"chunk_{c:06d}.npz").exists()]
+    evaluate = scan.evaluator() if todo else None
+    bar = tqdm(total=len(mine), initial=len(mine) - len(todo), disable=not progress, unit="chunk",
+               desc=f"scan {scan.size} points" + (f" (shard {index}/{count})" if count > 1 else ""))
+    for c in todo:
+        flat, values = scan.points(c)
+        rate, sens = evaluate(values)
+        rate, sens = np.asarray(rate)[: len(flat)], np.asarray(sens)[: len(flat)]
+        tmp = parts / f"chunk_{c:06d}.tmp.npz"
+        np.savez(tmp, flat=flat, rate=rate, sensitivity=sens)
+        tmp.replace(parts / f"chunk_{c:06d}.npz")
+        bar.update(1)
+    bar.close()
+    ds = assemble(scan, parts, mine)
+    tmp = out.with_name(out.name + ".tmp")
+    ds.to_netcdf(tmp, engine="scipy")
+    tmp.replace(out)
+    return ds
+
+
+def assemble(scan: Scan, parts: Path, chunks):
+    rate = np.full(scan.size, np.nan)
+    sens = np.full((scan.size, len(scan.sensitivity_keys)), np.nan)
+    evaluated = np.zeros(scan.size, dtype=bool)
+    for c in chunks:
+        with np.load(parts / f"chunk_{c:06d}.npz") as data:
+            rate[data["flat"]] = data["rate"]
+            sens[data["flat"]] = data["sensitivity"]
+            evaluated[data["flat"]] = True
+    return scan.dataset(rate, sens, evaluated)
+
+
+def merge(paths, out):
+    """Join the shards of one scan (netCDF files) into `out`; every point must be covered."""
+    import xarray as xr
+
+    if not paths:
+        raise ScenarioError("merge: give the shard files to join")
+    datasets = [xr.load_dataset(p, engine="scipy") for p in paths]
+    prints = {ds.attrs.get("fingerprint") for ds in datasets}
+    if len(prints) != 1:
+        raise ScenarioError("merge: the files belong to different scans (scenario, grid or chunk differ)")
+    merged = datasets[0].copy(deep=True)
+    for ds in datasets[1:]:
+        take = ds["evaluated"].astype(bool)
+        merged["rate_per_year"] = merged["rate_per_year"].where(~take, ds["rate_per_year"])
+        merged["sensitivity"] = merged["sensitivity"].where(~take, ds["sensitivity"])
+        merged["evaluated"] = (merged["evaluated"].astype(bool) | take).astype(np.int8)
+    missing = int((merged["evaluated"] == 0).sum())
+    if missing:
+        raise ScenarioError(f"merge: {missing} grid points are in none of the files; a shard is missing")
+    merged.to_netcdf(out, engine="scipy")
+    return merged
+
+
+def remove_parts(out):
+    """Delete the per-chunk files of a finished scan."""
+    parts = Path(out).with_name(Path(out).name + ".parts")
+    if parts.exists():
+        shutil.rmtree(parts)
