@@ -11,18 +11,26 @@ import jax
 # resolve it, so double precision is switched on wherever the library is used.
 jax.config.update("jax_enable_x64", True)
 
+from ._base import AbstractBandInK as AbstractBandInK
+from ._base import AbstractBranch as AbstractBranch
 from ._base import AbstractDispersion as AbstractDispersion
 from ._linear import ConstantIndex as ConstantIndex
 from ._linear import LinearBand as LinearBand
 from ._linear import Vacuum as Vacuum
+from ._lorentz import Lorentz as Lorentz
 from ._registry import MODELS as MODELS
+from ._tight_binding import TightBinding as TightBinding
 from ._registry import make_dispersion as make_dispersion
 
 __all__ = [
+    "AbstractBandInK",
+    "AbstractBranch",
     "AbstractDispersion",
     "ConstantIndex",
     "LinearBand",
+    "Lorentz",
     "MODELS",
+    "TightBinding",
     "Vacuum",
     "make_dispersion",
 ]

@@ -1,4 +1,4 @@
-"""What every dispersion model provides."""
+"""What every dispersion model provides: branches parametrised by photon energy."""
 
 import abc
 
@@ -7,16 +7,56 @@ import jax
 import jax.numpy as jnp
 
 
+class AbstractBranch(eqx.Module):
+    """One photon branch: Re k(omega) single-valued on an energy window.
+
+    The rate integrals are written in the photon energy, so every branch is
+    described by its window `omega_window()` (eV) and its wavenumber
+    `wavenumber(omega)` (Re k, eV) there; `attenuation(omega)` is Im k (eV,
+    zero when lossless) and `group_velocity_at(omega)` = (d Re k / d omega)^-1
+    comes from autodiff.
+    """
+
+    @abc.abstractmethod
+    def omega_window(self):
+        """`(omega_lo, omega_hi)`, eV: where the branch exists (Re k real)."""
+
+    @abc.abstractmethod
+    def wavenumber(self, omega):
+        """Re k(omega), eV -> eV (elementwise)."""
+
+    def attenuation(self, omega):
+        """Im k(omega), eV (zero for a lossless branch)."""
+        return jnp.zeros_like(jnp.asarray(omega, dtype=float))
+
+    def group_velocity_at(self, omega):
+        """Group velocity (d Re k / d omega)^-1 at photon energy omega, units of c."""
+        omega = jnp.asarray(omega, dtype=float)
+        slope = jnp.vectorize(jax.grad(lambda w: self.wavenumber(w)))(omega)
+        return 1.0 / slope
+
+
 class AbstractDispersion(eqx.Module):
-    """An isotropic photon dispersion relation on one monotone branch.
+    """An isotropic photon dispersion relation: one or more branches.
 
-    A model maps the photon wavenumber k (eV) to its energy omega (eV) on the
-    window `[k_min, k_max]`, and back. The branch is monotone on that window
-    (strictly increasing omega(k)), which is what lets the rate integrals be
-    written in the photon energy.
+    Subclasses implement `branches()` and `describe()`. Models natural in k
+    (omega(k)) also give `omega` and `group_velocity(k)`; models natural in
+    omega give `wavenumber` on their branches. Subclasses are final.
+    """
 
-    Subclasses implement `omega` and `wavenumber`; `group_velocity` comes from
-    autodiff. Subclasses are final: extend the abstract class, not a model.
+    @abc.abstractmethod
+    def branches(self) -> tuple:
+        """The model's branches (`AbstractBranch`), in increasing photon energy."""
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """One line for reports: model name and parameters with units."""
+
+
+class AbstractBandInK(AbstractDispersion, AbstractBranch):
+    """A single monotone band given as omega(k) on the window [k_min, k_max].
+
+    Subclasses implement `omega(k)` and its inverse `wavenumber(omega)`.
     """
 
     k_min: eqx.AbstractVar[jax.Array]
@@ -24,26 +64,16 @@ class AbstractDispersion(eqx.Module):
 
     @abc.abstractmethod
     def omega(self, k):
-        """Photon energy omega(k).
+        """Photon energy omega(k), eV -> eV (elementwise)."""
 
-        **Arguments:** `k`: wavenumber, eV (array).
-
-        **Returns:** omega, eV, same shape.
-        """
-
-    @abc.abstractmethod
-    def wavenumber(self, omega):
-        """Inverse of `omega` on the branch: k(omega), eV -> eV."""
-
-    @abc.abstractmethod
-    def describe(self) -> str:
-        """One line for reports: model name and parameters with units."""
-
-    def group_velocity(self, k):
-        """Group velocity d omega / d k (units of c) by autodiff, elementwise."""
-        k = jnp.asarray(k, dtype=float)
-        return jnp.vectorize(jax.grad(lambda kk: self.omega(kk)))(k)
+    def branches(self):
+        return (self,)
 
     def omega_window(self):
-        """Photon energies `(omega(k_min), omega(k_max))` of the window, eV."""
-        return self.omega(self.k_min), self.omega(self.k_max)
+        a, b = self.omega(self.k_min), self.omega(self.k_max)
+        return jnp.minimum(a, b), jnp.maximum(a, b)
+
+    def group_velocity(self, k):
+        """d omega / d k at wavenumber k by autodiff (units of c), elementwise."""
+        k = jnp.asarray(k, dtype=float)
+        return jnp.vectorize(jax.grad(lambda kk: self.omega(kk)))(k)

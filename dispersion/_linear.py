@@ -7,14 +7,14 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._base import AbstractDispersion
+from ._base import AbstractBandInK
 
 
 def _as_float(x):
     return jnp.asarray(x, dtype=float)
 
 
-class Vacuum(AbstractDispersion):
+class Vacuum(AbstractBandInK):
     """omega = k: the photon in vacuum.
 
     **Arguments:** `k_min`, `k_max`: window of wavenumbers, eV.
@@ -33,7 +33,7 @@ class Vacuum(AbstractDispersion):
         return "vacuum (omega = k)"
 
 
-class ConstantIndex(AbstractDispersion):
+class ConstantIndex(AbstractBandInK):
     """omega = k / n: a non-dispersive medium with refractive index n.
 
     **Arguments:** `n`: refractive index (> 0, dimensionless; group and phase
@@ -54,7 +54,7 @@ class ConstantIndex(AbstractDispersion):
         return f"index (omega = k / n, n = {float(self.n):.6g})"
 
 
-class LinearBand(AbstractDispersion):
+class LinearBand(AbstractBandInK):
     """omega = omega_c + velocity * (k - k_c): a locally flat band (paper Fig. 2).
 
     **Arguments:**

@@ -1,11 +1,15 @@
 """Scenario model names -> constructors."""
 
 from ._linear import ConstantIndex, LinearBand, Vacuum
+from ._lorentz import Lorentz
+from ._tight_binding import TightBinding
 
 MODELS = {
     "vacuum": Vacuum,
     "index": ConstantIndex,
     "linear-band": LinearBand,
+    "lorentz": Lorentz,
+    "tight-binding": TightBinding,
 }
 
 

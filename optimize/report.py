@@ -37,6 +37,7 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
                 "group_velocity": float(roots.group_velocity[idx]),
                 "kappa": float(roots.kappa[idx]),
                 "detuning_eV": level - float(roots.omega[idx]),
+                "branch": int(roots.branch[idx]),
             }
         )
     report = {

@@ -28,6 +28,7 @@ from .channels import lorentzian as lorentzian
 from .kinematics import PhotonRoots as PhotonRoots
 from .kinematics import allowed_momenta as allowed_momenta
 from .kinematics import cosine_at as cosine_at
+from .kinematics import dispersion_roots as dispersion_roots
 from .kinematics import photon_roots as photon_roots
 from .momentum import DISTRIBUTIONS as DISTRIBUTIONS
 from .momentum import FermiDirac as FermiDirac

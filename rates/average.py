@@ -42,6 +42,7 @@ from .kinematics import (
     PhotonRoots,
     allowed_momenta,
     cosine_at,
+    dispersion_roots,
     neutrino_energy,
     outgoing_kappa,
     photon_roots,
@@ -103,18 +104,14 @@ class RateModel(eqx.Module):
             )
 
 
-def _roots_at(model: RateModel, p, c):
+def rest_roots(model: RateModel):
+    """Photon roots on every branch for a neutrino at rest (p = 0; any c), by energy."""
     nu = model.neutrinos
     q = model.quadrature
-    return photon_roots(
-        model.dispersion, nu.m_initial, nu.m_final, p, c,
+    return dispersion_roots(
+        model.dispersion, nu.m_initial, nu.m_final, 0.0, 0.0,
         n_grid=q.root_grid, max_roots=q.max_roots,
     )
-
-
-def rest_roots(model: RateModel):
-    """Photon roots for a neutrino at rest (p = 0; isotropic, any c)."""
-    return _roots_at(model, 0.0, 0.0)
 
 
 def _level_spacing(model: RateModel, rest: PhotonRoots):
@@ -162,24 +159,28 @@ def _panel_nodes(edges, n):
     return nodes.reshape(shape), weights.reshape(shape)
 
 
-def _key_roots(model: RateModel, p_max):
-    """Roots at rest and at (p_max, c = -1), (p_max, c = +1), in one batched solve.
+def _branch_support(model: RateModel, branch, p_max):
+    """Photon energies [omega_a, omega_b] of a branch reachable with |p| <= p_max.
 
-    **Returns:** `(rest, (omega_a, omega_b))`: the p = 0 roots and the photon
-    energies reachable with |p| <= p_max, clipped to the model's window.
+    The edges are the roots at (p_max, c = -1) and (p_max, c = +1), one
+    batched solve; where a root is missing the branch's window edge stands in.
     """
-    p = jnp.stack([jnp.zeros(()), jnp.asarray(p_max, dtype=float), jnp.asarray(p_max, dtype=float)])
-    c = jnp.array([0.0, -1.0, 1.0])
-    roots = jax.vmap(lambda pp, cc: _roots_at(model, pp, cc))(p, c)
-    rest = jax.tree_util.tree_map(lambda x: x[0], roots)
-    w_lo, w_hi = model.dispersion.omega_window()
-    a = jnp.where(roots.valid[1, 0], roots.omega[1, 0], w_lo)
-    b = jnp.where(roots.valid[2, 0], roots.omega[2, 0], w_hi)
-    support = (
+    nu = model.neutrinos
+    q = model.quadrature
+    p = jnp.full((2,), p_max, dtype=float)
+    c = jnp.array([-1.0, 1.0])
+    roots = jax.vmap(
+        lambda pp, cc: photon_roots(
+            branch, nu.m_initial, nu.m_final, pp, cc, n_grid=q.root_grid, max_roots=q.max_roots
+        )
+    )(p, c)
+    w_lo, w_hi = branch.omega_window()
+    a = jnp.where(roots.valid[0, 0], roots.omega[0, 0], w_lo)
+    b = jnp.where(roots.valid[1, 0], roots.omega[1, 0], w_hi)
+    return (
         jnp.maximum(jnp.minimum(a, b), w_lo),
         jnp.minimum(jnp.maximum(a, b), w_hi),
     )
-    return rest, support
 
 
 def _emission_factor(model: RateModel, omega, k, v_g, p):
@@ -198,24 +199,25 @@ def _emission_factor(model: RateModel, omega, k, v_g, p):
     return factor
 
 
-def photon_spectrum(model: RateModel, omega):
+def photon_spectrum(model: RateModel, omega, branch=None):
     """S(omega): the momentum-integrated emission density before the Lorentzian.
 
     `<Gamma> = (1/Z) integral d omega L(E_vg - omega) S(omega)`, with `Z` the
     distribution's normalisation (1 for `monochromatic`).
 
-    **Arguments:** `omega`: photon energies, eV, 1-D array.
+    **Arguments:** `omega`: photon energies, eV, 1-D array; `branch`: one of
+    `model.dispersion.branches()` (default: the first).
 
     **Returns:** S with the shape of `omega`.
     """
     nu = model.neutrinos
-    disp = model.dispersion
     dist = model.momentum
-    k = disp.wavenumber(omega)
-    v_g = disp.group_velocity(k)
-    in_window = (k >= disp.k_min) & (k <= disp.k_max)
-    k = jnp.where(in_window, k, 0.5 * (disp.k_min + disp.k_max))
-    v_g = jnp.where(in_window, v_g, 1.0)
+    branch = model.dispersion.branches()[0] if branch is None else branch
+    w_lo, w_hi = branch.omega_window()
+    in_window = (omega >= w_lo) & (omega <= w_hi)
+    omega_safe = jnp.where(in_window, omega, 0.5 * (w_lo + w_hi))
+    k = branch.wavenumber(omega_safe)
+    v_g = branch.group_velocity_at(omega_safe)
     strength = channel_strength(model.medium, nu.mixing_squared(), omega, k)
     p_lo, p_hi = allowed_momenta(omega, k, nu.m_initial, nu.m_final)
 
@@ -235,7 +237,8 @@ def photon_spectrum(model: RateModel, omega):
         )
         inner = jnp.where(p_lo < p_up, jnp.sum(weights * values, axis=-1), 0.0)
 
-    return jnp.where(in_window, 0.5 * strength / (k * v_g) * inner, 0.0)
+    # |d Re k / d omega| = 1/|v_g|: backward-wave branches count with |v_g|.
+    return jnp.where(in_window, 0.5 * strength / (k * jnp.abs(v_g)) * inner, 0.0)
 
 
 def averaged_rate(model: RateModel):
@@ -246,12 +249,25 @@ def averaged_rate(model: RateModel):
     dist = model.momentum
     if isinstance(dist, Rest):
         return rest_rate(model)
-    q = model.quadrature
     gamma = 0.5 * model.medium.width
     p_max = dist.momentum if isinstance(dist, Monochromatic) else dist.cutoff
-    rest, (omega_a, omega_b) = _key_roots(model, p_max)
+    rest = rest_roots(model)
     energy = _level_spacing(model, rest)
-    omega_0 = jnp.clip(rest.omega[0], omega_a, omega_b)
+    total = 0.0
+    for index, branch in enumerate(model.dispersion.branches()):
+        total = total + _branch_integral(model, branch, index, rest, energy, gamma, p_max)
+    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
+    return total / norm
+
+
+def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
+    """integral d omega L(E_vg - omega) S(omega) over one branch (see module docstring)."""
+    q = model.quadrature
+    omega_a, omega_b = _branch_support(model, branch, p_max)
+    mine = rest.valid & (rest.branch == index)
+    omega_0 = jnp.min(jnp.where(mine, rest.omega, jnp.inf))
+    omega_0 = jnp.where(jnp.isfinite(omega_0), omega_0, 0.5 * (omega_a + omega_b))
+    omega_0 = jnp.clip(omega_0, omega_a, omega_b)
 
     def to_u(omega):
         return jnp.arcsinh((omega - energy) / gamma)
@@ -269,9 +285,8 @@ def averaged_rate(model: RateModel):
     edges = jnp.sort(jnp.concatenate([uniform, jnp.clip(to_u(graded), u_a, u_b)]))
     u, w = _panel_nodes(edges, q.outer_nodes)
     omega = energy + gamma * jnp.sinh(u)
-    spectrum = photon_spectrum(model, omega)
-    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
-    return jnp.sum(w * spectrum / (gamma * jnp.cosh(u))) / norm
+    spectrum = photon_spectrum(model, omega, branch)
+    return jnp.sum(w * spectrum / (gamma * jnp.cosh(u)))
 
 
 def events_per_year(model: RateModel, rate):

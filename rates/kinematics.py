@@ -5,9 +5,10 @@ momentum p (PHYSICS.md Sec. 5),
 
     F(k; p, c) = omega(k) + sqrt(m_j^2 + p^2 + k^2 - 2 p k c) - sqrt(m_i^2 + p^2) = 0.
 
-`photon_roots` finds every root in the model's window (bracketing grid, then a
-safeguarded Newton iteration) with derivatives through the root by the
-implicit function theorem. `allowed_momenta` inverts the problem: for a photon
+`photon_roots` finds every root on a branch's photon-energy window
+(bracketing grid, then a safeguarded Newton iteration) with derivatives
+through the root by the implicit function theorem; `dispersion_roots` joins
+the branches of a model. `allowed_momenta` inverts the problem: for a photon
 of given (omega, k) it gives the interval of |p| for which |c| <= 1, which is
 what the momentum average integrates over.
 """
@@ -38,30 +39,25 @@ def outgoing_kappa(energy_out, m_final):
     return 0.5 * (1.0 + beta)
 
 
-def mismatch(dispersion, k, m_i, m_j, p, c):
-    """F(k; p, c), eV: zero where the photon k is emitted."""
-    return (
-        dispersion.omega(k)
-        + jnp.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c)
-        - neutrino_energy(m_i, p)
-    )
+def mismatch(branch, omega, m_i, m_j, p, c):
+    """F at photon energy omega on a branch (k = Re k(omega)), eV: zero at emission.
 
-
-def mismatch_slope(dispersion, k, m_i, m_j, p, c):
-    """dF/dk = v_g(k) + (k - p c) / E'_j (dimensionless)."""
-    energy_out = jnp.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c)
-    return dispersion.group_velocity(k) + (k - p * c) / energy_out
+    F = omega + sqrt(m_j^2 + p^2 + k^2 - 2 p k c) - sqrt(m_i^2 + p^2).
+    """
+    k = branch.wavenumber(omega)
+    return omega + jnp.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c) - neutrino_energy(m_i, p)
 
 
 class PhotonRoots(eqx.Module):
-    """The roots k* of F on one (p, c), padded to a fixed count.
+    """The roots of F on one (p, c), padded to a fixed count.
 
-    Arrays have shape `(max_roots,)`, sorted by k (and so by photon energy on a
-    monotone branch). Entries with `valid == False` are padding: finite, but
-    meaningless.
+    Arrays share one shape (the last axis lists roots; sorted by photon energy
+    by `dispersion_roots`). Entries with `valid == False` are padding: finite,
+    but meaningless.
 
-    **Fields:** `k` (eV), `omega` (eV), `energy_out` E'_j (eV), `dk` the exact
-    D_k = 1/|dF/dk|, `kappa`, `group_velocity` (units of c), `valid`.
+    **Fields:** `k` (Re k, eV), `omega` (eV), `energy_out` E'_j (eV), `dk` the
+    exact D_k = 1/|dF/dk|, `kappa`, `group_velocity` (units of c), `branch`
+    (index into `dispersion.branches()`), `valid`.
     """
 
     k: jax.Array
@@ -70,6 +66,7 @@ class PhotonRoots(eqx.Module):
     dk: jax.Array
     kappa: jax.Array
     group_velocity: jax.Array
+    branch: jax.Array
     valid: jax.Array
 
 
@@ -106,58 +103,77 @@ def _solve_bracketed(fun, slope, lo, hi, iterations):
     return jax.lax.while_loop(cond, body, state)[3]
 
 
-def photon_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=100):
-    """Every photon wavenumber k* with F(k*; p, c) = 0 in the model's window.
+def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=100, index=0):
+    """Every photon energy omega* with F = 0 on one branch's energy window.
 
     **Arguments:**
-    - `dispersion`: an `AbstractDispersion`.
+    - `branch`: an `AbstractBranch`.
     - `m_i`, `m_j`: initial and final neutrino masses, eV.
     - `p`: initial neutrino momentum, eV; `c`: cosine between photon and p.
     - `n_grid`: points of the bracketing grid (static); `max_roots`: padding
-      size (static); `iterations`: safeguarded-Newton steps (static).
+      size (static); `iterations`: most safeguarded-Newton steps (static);
+      `index`: the branch's index, reported in `PhotonRoots.branch`.
 
-    **Returns:** `PhotonRoots`. Derivatives with respect to every input flow
-    through the root by the implicit function theorem, dk*/dθ = -F_θ / F_k.
+    **Returns:** `PhotonRoots` of shape `(max_roots,)`. Derivatives with
+    respect to every input flow through the root by the implicit function
+    theorem, d omega*/d theta = -F_theta / F_omega.
     """
     m_i, m_j, p, c = (jnp.asarray(x, dtype=float) for x in (m_i, m_j, p, c))
-    frozen = _sg((dispersion, m_i, m_j, p, c))
+    frozen = _sg((branch, m_i, m_j, p, c))
 
-    def fun(k):
-        return mismatch(*frozen[:1], k, *frozen[1:])
+    def fun(w):
+        return mismatch(frozen[0], w, *frozen[1:])
 
-    def slope(k):
-        return mismatch_slope(*frozen[:1], k, *frozen[1:])
+    slope = jax.grad(fun)
 
-    grid = jnp.linspace(frozen[0].k_min, frozen[0].k_max, n_grid)
+    w_lo, w_hi = frozen[0].omega_window()
+    grid = jnp.linspace(w_lo, w_hi, n_grid)
     values = fun(grid)
     change = jnp.sign(values[:-1]) * jnp.sign(values[1:]) <= 0.0
     change = change & ~((values[:-1] == 0.0) & (values[1:] == 0.0))
-    (index,) = jnp.nonzero(change, size=max_roots, fill_value=0)
+    change = change & jnp.isfinite(values[:-1]) & jnp.isfinite(values[1:])
+    (idx,) = jnp.nonzero(change, size=max_roots, fill_value=0)
     found = jnp.arange(max_roots) < jnp.sum(change)
-    lo, hi = grid[index], grid[index + 1]
-    k_star = jax.vmap(lambda a, b: _solve_bracketed(fun, slope, a, b, iterations))(lo, hi)
-    k_star = _sg(jnp.where(found, k_star, 0.5 * (lo + hi)))
+    lo, hi = grid[idx], grid[idx + 1]
+    w_star = jax.vmap(lambda a, b: _solve_bracketed(fun, slope, a, b, iterations))(lo, hi)
+    w_star = _sg(jnp.where(found, w_star, 0.5 * (lo + hi)))
 
-    # Implicit function theorem in one line: the value is k_star, and the
-    # derivative is -F_theta / F_k because F(k_star) = 0 at the root.
-    f_live = mismatch(dispersion, k_star, m_i, m_j, p, c)
-    slope_frozen = _sg(slope(k_star))
-    slope_safe = jnp.where(slope_frozen == 0.0, 1.0, slope_frozen)
-    k = k_star - f_live / slope_safe
+    # Implicit function theorem in one line: the value is omega*, and the
+    # derivative is -F_theta / F_omega because F(omega*) = 0 at the root.
+    f_live = mismatch(branch, w_star, m_i, m_j, p, c)
+    slope_frozen = _sg(jax.vmap(slope)(w_star))
+    omega = w_star - f_live / jnp.where(slope_frozen == 0.0, 1.0, slope_frozen)
 
-    omega = dispersion.omega(k)
+    k = branch.wavenumber(omega)
+    v_g = branch.group_velocity_at(omega)
     energy_out = neutrino_energy(m_i, p) - omega
-    d_slope = mismatch_slope(dispersion, k, m_i, m_j, p, c)
+    safe_out = jnp.where(found & (energy_out > 0.0), energy_out, 1.0)
+    d_slope = v_g + (k - p * c) / safe_out
     d_safe = jnp.where(found & (d_slope != 0.0), d_slope, 1.0)
     return PhotonRoots(
         k=k,
         omega=omega,
         energy_out=energy_out,
         dk=1.0 / jnp.abs(d_safe),
-        kappa=outgoing_kappa(jnp.where(found, energy_out, 1.0), m_j),
-        group_velocity=dispersion.group_velocity(k),
+        kappa=outgoing_kappa(safe_out, m_j),
+        group_velocity=v_g,
+        branch=jnp.full((max_roots,), index),
         valid=found,
     )
+
+
+def dispersion_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2):
+    """`photon_roots` on every branch, joined and sorted by photon energy (valid first).
+
+    **Returns:** `PhotonRoots` of shape `(n_branches * max_roots,)`.
+    """
+    parts = [
+        photon_roots(b, m_i, m_j, p, c, n_grid=n_grid, max_roots=max_roots, index=i)
+        for i, b in enumerate(dispersion.branches())
+    ]
+    joined = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *parts)
+    order = jnp.argsort(jnp.where(joined.valid, joined.omega, jnp.inf))
+    return jax.tree_util.tree_map(lambda x: x[order], joined)
 
 
 def cosine_at(omega, k, m_i, m_j, p):

@@ -98,6 +98,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "omega_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band energy at k_eV, eV"),
         "k_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band anchor wavenumber, eV"),
         "group_velocity": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (linear-band only)", "band group velocity, units of c"),
+        "eps_inf": Key("number", None, _positive, "> 0 (lorentz only)", "high-frequency permittivity"),
+        "poles": Key("poles", None, None, "a list of {delta_eps > 0, omega_T_eV > 0, gamma_eV >= 0} with omega_T increasing (lorentz only)", "Lorentz oscillators"),
+        "omega_max_eV": Key("number", None, _positive, "> 0 (lorentz only)", "top of the highest polariton branch, eV (default 2 m_i)"),
+        "omega0_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "band centre omega_0, eV"),
+        "coupling_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "coupling J, eV (bandwidth 4 J)"),
+        "period_um": Key("number", None, _positive, "> 0 (tight-binding only)", "resonator period Lambda, micrometres"),
         "k_min_eV": Key("number", None, _nonnegative, NONNEG, "lower edge of the k window, eV"),
         "k_max_eV": Key("number", None, _positive, POS, "upper edge of the k window, eV"),
     },
@@ -116,6 +122,14 @@ CONDITIONAL = {
     "dispersion.omega_eV": ("dispersion.model", ("linear-band",)),
     "dispersion.k_eV": ("dispersion.model", ("linear-band",)),
     "dispersion.group_velocity": ("dispersion.model", ("linear-band",)),
+    "dispersion.eps_inf": ("dispersion.model", ("lorentz",)),
+    "dispersion.poles": ("dispersion.model", ("lorentz",)),
+    "dispersion.omega_max_eV": ("dispersion.model", ("lorentz",)),
+    "dispersion.omega0_eV": ("dispersion.model", ("tight-binding",)),
+    "dispersion.coupling_eV": ("dispersion.model", ("tight-binding",)),
+    "dispersion.period_um": ("dispersion.model", ("tight-binding",)),
+    "dispersion.k_min_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
+    "dispersion.k_max_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
     "oscillation.dm31_eV2": ("neutrino.ordering", ("NO",)),
     "oscillation.dm32_eV2": ("neutrino.ordering", ("IO",)),
 }
@@ -133,7 +147,44 @@ REQUIRED = {
     "dispersion.omega_eV": "linear-band",
     "dispersion.k_eV": "linear-band",
     "dispersion.group_velocity": "linear-band",
+    "dispersion.eps_inf": "lorentz",
+    "dispersion.poles": "lorentz",
+    "dispersion.omega0_eV": "tight-binding",
+    "dispersion.coupling_eV": "tight-binding",
+    "dispersion.period_um": "tight-binding",
 }
+
+POLE_KEYS = {"delta_eps": _positive, "omega_T_eV": _positive, "gamma_eV": _nonnegative}
+
+
+def _check_poles(poles):
+    """Validate `dispersion.poles`; returns a normalised list of dicts of floats."""
+    where = "dispersion.poles"
+    if not isinstance(poles, list) or not poles:
+        raise ScenarioError(f"{where}: expected a non-empty list of tables {{delta_eps, omega_T_eV, gamma_eV}}")
+    out = []
+    for i, pole in enumerate(poles):
+        if not isinstance(pole, dict):
+            raise ScenarioError(f"{where}.{i}: expected a table {{delta_eps, omega_T_eV, gamma_eV}}")
+        for key in pole:
+            if key not in POLE_KEYS:
+                raise ScenarioError(f"{where}.{i}.{key}: unknown key; allowed: " + ", ".join(POLE_KEYS))
+        clean = {}
+        for key, check in POLE_KEYS.items():
+            value = pole.get(key, 0.0 if key == "gamma_eV" else None)
+            if value is None:
+                raise ScenarioError(f"{where}.{i}.{key}: required")
+            if not _type_ok("number", value) or not check(value):
+                raise ScenarioError(
+                    f"{where}.{i}.{key}: {value!r} is out of range; allowed: "
+                    + (">= 0" if key == "gamma_eV" else "> 0")
+                )
+            clean[key] = float(value)
+        out.append(clean)
+    for i in range(1, len(out)):
+        if not out[i]["omega_T_eV"] > out[i - 1]["omega_T_eV"]:
+            raise ScenarioError(f"{where}.{i}.omega_T_eV: poles must be listed with omega_T increasing")
+    return out
 
 
 def _type_ok(kind, value):
@@ -146,6 +197,8 @@ def _type_ok(kind, value):
         return isinstance(value, str)
     if kind == "number-or-resonant":
         return value == "resonant" or (is_number and math.isfinite(value))
+    if kind == "poles":
+        return isinstance(value, list)
     raise AssertionError(kind)
 
 
@@ -169,9 +222,16 @@ class Scenario:
 
     def replace(self, updates: dict) -> "Scenario":
         """A new scenario with some dotted keys changed, validated again."""
-        nested = self.to_dict(explicit_only=True)
+        import copy
+
+        nested = copy.deepcopy(self.to_dict(explicit_only=True))
         for dotted, value in updates.items():
             table, _, key = dotted.partition(".")
+            if key.startswith("poles."):
+                _, index, field = key.split(".")
+                poles = nested.setdefault(table, {}).setdefault("poles", copy.deepcopy(self.values["dispersion.poles"]))
+                poles[int(index)][field] = value
+                continue
             nested.setdefault(table, {})[key] = value
         # A key that stops applying because its selector changed is dropped
         # (switching to "maxwellian" drops temperature_K); one given in
@@ -206,6 +266,10 @@ class Scenario:
 
 
 def _toml_value(value):
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):
@@ -249,6 +313,8 @@ def parse_scenario(raw: dict) -> Scenario:
                     )
                 if rule.kind == "number":
                     value = float(value)
+                if rule.kind == "poles":
+                    value = _check_poles(value)
                 numeric = not isinstance(value, str)
                 if rule.check is not None and (numeric or rule.kind == "string") and not rule.check(value):
                     raise ScenarioError(f"{dotted}: {value!r} is out of range; allowed: {rule.allowed}")
@@ -367,10 +433,29 @@ def _dispersion_model(scenario: Scenario, m_initial: float):
     elif name == "index":
         params = {"n": s["dispersion.n"]}
         default = (0.0, 2.0 * m_initial * s["dispersion.n"])
-    else:
+    elif name == "linear-band":
         w, k, v = s["dispersion.omega_eV"], s["dispersion.k_eV"], s["dispersion.group_velocity"]
         params = {"omega_c": w, "k_c": k, "velocity": v}
         default = (max(0.0, k - 0.5 * w / v), k + 2.0 * m_initial / v)
+    elif name == "tight-binding":
+        period = s["dispersion.period_um"] * 1e-6 / const.HBAR_C_M
+        params = {"omega0": s["dispersion.omega0_eV"], "coupling": s["dispersion.coupling_eV"], "period": period}
+        default = (0.0, math.pi / period)
+    else:
+        poles = s["dispersion.poles"]
+        omega_max = s.get("dispersion.omega_max_eV", 2.0 * m_initial)
+        if not omega_max > poles[-1]["omega_T_eV"]:
+            raise ScenarioError(
+                f"dispersion.omega_max_eV: must exceed the highest omega_T ({poles[-1]['omega_T_eV']} eV), got {omega_max}"
+            )
+        return _dispersion.make_dispersion(
+            name,
+            eps_inf=s["dispersion.eps_inf"],
+            delta_eps=[p["delta_eps"] for p in poles],
+            omega_T=[p["omega_T_eV"] for p in poles],
+            gamma=[p["gamma_eV"] for p in poles],
+            omega_max=omega_max,
+        )
     lo = default[0] if kmin is None else kmin
     hi = default[1] if kmax is None else kmax
     if not lo < hi:
@@ -438,11 +523,13 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
     roots = rest_roots(model)
     if not bool(roots.valid[0]):
         d = model.dispersion
+        windows = ", ".join(
+            f"[{float(lo):.6g}, {float(hi):.6g}]" for lo, hi in (b.omega_window() for b in d.branches())
+        )
         raise ScenarioError(
-            f"dispersion: {d.describe()} has no photon root at p = 0 in its window "
-            f"k in [{float(d.k_min):.6g}, {float(d.k_max):.6g}] eV (the photon must take "
-            f"omega + E'_j = m_{s['neutrino.initial']}); move the band or set "
-            "dispersion.k_min_eV / dispersion.k_max_eV"
+            f"dispersion: {d.describe()} has no photon root at p = 0 in its photon-energy "
+            f"window(s) omega in {windows} eV (the photon must take omega + E'_j = "
+            f"m_{s['neutrino.initial']}); move the band or set dispersion.k_min_eV / dispersion.k_max_eV"
         )
     if resonant and not float(roots.omega[0]) + s["medium.detuning_eV"] > 0:
         raise ScenarioError("medium.detuning_eV: the level spacing E_vg must stay > 0")
@@ -482,11 +569,34 @@ PARAMETERS = {
     "dispersion.omega_eV": (lambda m: m.dispersion.omega_c, lambda x, m: x),
     "dispersion.k_eV": (lambda m: m.dispersion.k_c, lambda x, m: x),
     "dispersion.group_velocity": (lambda m: m.dispersion.velocity, lambda x, m: x),
+    "dispersion.eps_inf": (lambda m: m.dispersion.eps_inf, lambda x, m: x),
+    "dispersion.omega_max_eV": (lambda m: m.dispersion.omega_max, lambda x, m: x),
+    "dispersion.omega0_eV": (lambda m: m.dispersion.omega0, lambda x, m: x),
+    "dispersion.coupling_eV": (lambda m: m.dispersion.coupling, lambda x, m: x),
+    "dispersion.period_um": (lambda m: m.dispersion.period, lambda x, m: x * 1e-6 / const.HBAR_C_M),
 }
+
+#: Per-pole keys "dispersion.poles.N.<field>" -> Lorentz array field.
+POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma"}
+
+
+def _pole_key(key):
+    parts = key.split(".")
+    if len(parts) == 4 and parts[:2] == ["dispersion", "poles"] and parts[2].isdigit() and parts[3] in POLE_PARAMETERS:
+        return int(parts[2]), parts[3]
+    return None
 
 
 def check_parameter(scenario: Scenario, key: str) -> None:
     """Raise `ScenarioError` unless `key` can vary in this scenario."""
+    pole = _pole_key(key)
+    if pole is not None:
+        poles = scenario.get("dispersion.poles")
+        if poles is None:
+            raise ScenarioError(f'{key}: applies only when dispersion.model is "lorentz"')
+        if pole[0] >= len(poles):
+            raise ScenarioError(f"{key}: there are {len(poles)} poles (indices 0 to {len(poles) - 1})")
+        return
     if key not in PARAMETERS:
         raise ScenarioError(
             f"{key}: not a continuous scenario parameter; allowed: " + ", ".join(PARAMETERS)
@@ -516,6 +626,14 @@ def with_parameters(model: RateModel, values: dict) -> RateModel:
     import jax.numpy as jnp
 
     for key, value in values.items():
+        pole = _pole_key(key)
+        if pole is not None:
+            field = POLE_PARAMETERS[pole[1]]
+            current = getattr(model.dispersion, field)
+            model = eqx.tree_at(
+                lambda m: getattr(m.dispersion, field), model, current.at[pole[0]].set(jnp.asarray(value, dtype=float))
+            )
+            continue
         where, convert = PARAMETERS[key]
         model = eqx.tree_at(where, model, jnp.asarray(convert(value, model), dtype=float))
     return model

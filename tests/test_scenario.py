@@ -87,7 +87,7 @@ def test_window_without_root_is_an_error():
         "model": "linear-band", "omega_eV": 0.025, "k_eV": 0.025, "group_velocity": 1e-3,
         "k_min_eV": 0.05, "k_max_eV": 0.06,
     }})
-    with pytest.raises(ScenarioError, match=r"dispersion: linear-band .* has no photon root at p = 0 in its window k in \[0.05, 0.06\] eV"):
+    with pytest.raises(ScenarioError, match=r"dispersion: linear-band .* has no photon root at p = 0 in its photon-energy window\(s\) omega in \[0.025025, 0.025035\] eV"):
         build_model(s)
 
 

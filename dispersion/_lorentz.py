@@ -1,0 +1,115 @@
+"""Lorentz-oscillator media (phonon or exciton polaritons).
+
+    epsilon(omega) = eps_inf + sum_j delta_eps_j omega_Tj^2 / (omega_Tj^2 - omega^2 - i gamma_j omega)
+    k(omega) = omega sqrt(epsilon(omega))      (Re k: kinematics; Im k: attenuation)
+
+Between a pole omega_Tj and the next zero omega_Lj of the lossless epsilon the
+medium reflects (epsilon < 0, a band gap); elsewhere it carries polaritons:
+one branch below the first omega_T, one between each omega_Lj and the next
+omega_T, and one above the last omega_L. The light is slow near each omega_T,
+where the lower polariton flattens. Branch windows come from the lossless
+epsilon; with loss (gamma_j > 0), Re k and Im k are taken on the same windows.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._base import AbstractBranch, AbstractDispersion
+
+#: Branch windows stop this fraction short of a pole or a zero of epsilon,
+#: where k -> infinity or v_g -> 0, so that k and its derivatives stay finite.
+EDGE_MARGIN = 1e-7
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class Lorentz(AbstractDispersion):
+    """A sum of Lorentz oscillators (polaritons).
+
+    **Fields:**
+    - `eps_inf`: high-frequency permittivity (> 0).
+    - `delta_eps`: oscillator strengths Delta eps_j (> 0), shape (n,).
+    - `omega_T`: transverse resonances, eV, increasing, shape (n,).
+    - `gamma`: damping rates, eV (>= 0), shape (n,).
+    - `omega_max`: top of the highest branch, eV.
+    """
+
+    eps_inf: jax.Array = eqx.field(converter=_as_float)
+    delta_eps: jax.Array = eqx.field(converter=_as_float)
+    omega_T: jax.Array = eqx.field(converter=_as_float)
+    gamma: jax.Array = eqx.field(converter=_as_float)
+    omega_max: jax.Array = eqx.field(converter=_as_float, default=1.0)
+
+    def permittivity(self, omega, lossless=False):
+        """epsilon(omega) (complex; real part only if `lossless`)."""
+        omega = jnp.asarray(omega, dtype=float)[..., None]
+        damping = 0.0 if lossless else self.gamma
+        terms = self.delta_eps * self.omega_T**2 / (self.omega_T**2 - omega**2 - 1j * damping * omega)
+        eps = self.eps_inf + jnp.sum(terms, axis=-1)
+        return eps.real if lossless else eps
+
+    def complex_wavenumber(self, omega):
+        """k(omega) = omega sqrt(epsilon), eV (Im k >= 0 for a passive medium)."""
+        omega = jnp.asarray(omega, dtype=float)
+        return omega * jnp.sqrt(self.permittivity(omega).astype(complex))
+
+    def longitudinal_frequencies(self):
+        """omega_L: the zeros of the lossless epsilon, one above each omega_T, eV.
+
+        Found by bisection (epsilon rises monotonically between poles), with
+        the implicit-function derivative restored by one Newton correction.
+        """
+        frozen = jax.lax.stop_gradient(self)
+        n = self.omega_T.shape[0]
+        upper = jnp.concatenate([self.omega_T[1:], self.omega_max[None] * 10.0])
+        zeros = []
+        for j in range(n):
+            a, b = frozen.omega_T[j] * (1 + 1e-12), jax.lax.stop_gradient(upper[j]) * (1 - 1e-12)
+
+            def body(_, ab):
+                lo, hi = ab
+                mid = 0.5 * (lo + hi)
+                neg = frozen.permittivity(mid, lossless=True) < 0
+                return jnp.where(neg, mid, lo), jnp.where(neg, hi, mid)
+
+            lo, hi = jax.lax.fori_loop(0, 200, body, (a, b))
+            w = jax.lax.stop_gradient(0.5 * (lo + hi))
+            slope = jax.grad(lambda x: frozen.permittivity(x, lossless=True))(w)
+            zeros.append(w - self.permittivity(w, lossless=True) / slope)
+        return jnp.stack(zeros)
+
+    def branches(self):
+        omega_L = self.longitudinal_frequencies()
+        n = self.omega_T.shape[0]
+        out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.omega_T[0] * (1 - EDGE_MARGIN))]
+        for j in range(n):
+            top = self.omega_T[j + 1] * (1 - EDGE_MARGIN) if j + 1 < n else self.omega_max
+            out.append(_LorentzBranch(self, omega_L[j] * (1 + EDGE_MARGIN), top))
+        return tuple(out)
+
+    def describe(self):
+        poles = ", ".join(
+            f"(delta_eps = {float(d):.4g}, omega_T = {float(w):.6g} eV, gamma = {float(g):.3g} eV)"
+            for d, w, g in zip(self.delta_eps, self.omega_T, self.gamma)
+        )
+        return f"lorentz (eps_inf = {float(self.eps_inf):.4g}; poles {poles})"
+
+
+class _LorentzBranch(AbstractBranch):
+    """One polariton branch of a `Lorentz` medium on [lo, hi] (eV)."""
+
+    medium: Lorentz
+    lo: jax.Array
+    hi: jax.Array
+
+    def omega_window(self):
+        return self.lo, self.hi
+
+    def wavenumber(self, omega):
+        return self.medium.complex_wavenumber(omega).real
+
+    def attenuation(self, omega):
+        return self.medium.complex_wavenumber(omega).imag
