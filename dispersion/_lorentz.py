@@ -45,9 +45,12 @@ class Lorentz(AbstractDispersion):
 
     def permittivity(self, omega, lossless=False):
         """epsilon(omega) (complex; real part only if `lossless`)."""
-        omega = jnp.asarray(omega, dtype=float)[..., None]
-        damping = 0.0 if lossless else self.gamma
-        terms = self.delta_eps * self.omega_T**2 / (self.omega_T**2 - omega**2 - 1j * damping * omega)
+        omega = jnp.asarray(omega, dtype=float)
+        shape = (1,) * omega.ndim + (-1,)
+        d_eps, w_t = self.delta_eps.reshape(shape), self.omega_T.reshape(shape)
+        damping = 0.0 if lossless else self.gamma.reshape(shape)
+        omega = omega[..., None]
+        terms = d_eps * w_t**2 / (w_t**2 - omega**2 - 1j * damping * omega)
         eps = self.eps_inf + jnp.sum(terms, axis=-1)
         return eps.real if lossless else eps
 

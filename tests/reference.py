@@ -17,6 +17,45 @@ import dispersion as disp_mod
 import rates
 
 
+class LorentzNumpy:
+    """Lossless Lorentz medium in plain numpy/scipy, written apart from `dispersion`."""
+
+    def __init__(self, d):
+        self.eps_inf = float(d.eps_inf)
+        self.de = np.asarray(d.delta_eps, dtype=float)
+        self.wt = np.asarray(d.omega_T, dtype=float)
+        self.w_max = float(d.omega_max)
+        self.poles = [(float(a), float(b)) for a, b in zip(self.de, self.wt)]
+
+    def eps(self, w):
+        # Plain floats: numpy on one-element arrays would dominate the run time.
+        return self.eps_inf + sum(d * t * t / (t * t - w * w) for d, t in self.poles)
+
+    def k_array(self, w):
+        w = np.asarray(w)[:, None]
+        return w[:, 0] * np.sqrt(self.eps_inf + np.sum(self.de * self.wt**2 / (self.wt**2 - w**2), axis=1))
+
+    def deps(self, w):
+        return sum(d * t * t * 2 * w / (t * t - w * w) ** 2 for d, t in self.poles)
+
+    def k(self, w):
+        return w * math.sqrt(self.eps(w))
+
+    def dk(self, w):
+        e = self.eps(w)
+        return math.sqrt(e) + w * self.deps(w) / (2 * math.sqrt(e))
+
+    def windows(self):
+        """Branches: below omega_T1, and from each omega_L (a zero of eps) to the next omega_T."""
+        out = [(1e-3 * self.wt[0], self.wt[0] * (1 - 1e-7))]
+        tops = list(self.wt[1:] * (1 - 1e-7)) + [self.w_max]
+        for j, top in enumerate(tops):
+            hi = self.wt[j + 1] if j + 1 < len(self.wt) else 10 * self.w_max
+            w_l = optimize.brentq(self.eps, self.wt[j] * (1 + 1e-12), hi * (1 - 1e-12), xtol=1e-20, rtol=1e-15)
+            out.append((w_l * (1 + 1e-7), top))
+        return out
+
+
 def _linear_coefficients(model):
     d = model.dispersion
     if isinstance(d, disp_mod.Vacuum):
@@ -40,7 +79,12 @@ class ReferenceRate:
         self.m_i = float(nu.m_initial)
         self.m_j = float(nu.m_final)
         self.c2 = float(nu.mixing_squared())
-        self.a, self.b, self.k_min, self.k_max = _linear_coefficients(model)
+        if isinstance(model.dispersion, disp_mod.Lorentz):
+            self.lorentz = LorentzNumpy(model.dispersion)
+            self.windows = self.lorentz.windows()
+        else:
+            self.lorentz = None
+            self.a, self.b, self.k_min, self.k_max = _linear_coefficients(model)
         med = model.medium
         self.channel = med.channel
         self.width = float(med.width)
@@ -63,8 +107,24 @@ class ReferenceRate:
             return self.prefactor * omega * k**4
         return self.prefactor * omega * k**2
 
+    def _numeric_roots(self, p, c):
+        """Roots in omega on each Lorentz branch: brentq between the branch edges."""
+        e_i = math.sqrt(self.m_i**2 + p**2)
+        lz = self.lorentz
+        out = []
+        for lo, hi in self.windows:
+            g = lambda w: w + math.sqrt(self.m_j**2 + p**2 + lz.k(w) ** 2 - 2 * p * lz.k(w) * c) - e_i
+            # On each branch G rises monotonically (k and dk/domega > 0), so
+            # one sign change between the window edges brackets the only root.
+            if g(lo) * g(hi) < 0:
+                w = optimize.brentq(g, lo, hi, xtol=1e-22, rtol=1e-15)
+                out.append((lz.k(w), w, e_i - w, 1.0 / lz.dk(w)))
+        return out
+
     def roots(self, p, c):
         """Closed-form roots of omega(k) + sqrt(m_j^2 + p^2 + k^2 - 2pkc) = E_i."""
+        if self.lorentz is not None:
+            return self._numeric_roots(p, c)
         e_i = math.sqrt(self.m_i**2 + p**2)
         big_a = e_i - self.a
         qa = 1.0 - self.b**2
@@ -82,13 +142,13 @@ class ReferenceRate:
         for k in candidates:
             e_out = big_a - self.b * k
             if self.k_min <= k <= self.k_max and k > 0 and e_out >= self.m_j:
-                out.append((k, self.a + self.b * k, e_out))
+                out.append((k, self.a + self.b * k, e_out, self.b))
         return out
 
     def rate_at(self, p, c):
         total = 0.0
-        for k, omega, e_out in self.roots(p, c):
-            slope = self.b + (k - p * c) / e_out
+        for k, omega, e_out, v_g in self.roots(p, c):
+            slope = v_g + (k - p * c) / e_out
             d_k = 1.0 if self.paper else 1.0 / abs(slope)
             beta = math.sqrt(max(e_out**2 - self.m_j**2, 0.0)) / e_out
             kappa = 0.5 * (1 + beta)
@@ -99,7 +159,7 @@ class ReferenceRate:
     def resonant_cosine(self, p):
         """c at which omega* = E_vg (may lie outside [-1, 1])."""
         omega = self.energy
-        k = (omega - self.a) / self.b
+        k = self.lorentz.k(omega) if self.lorentz is not None else (omega - self.a) / self.b
         e_i = math.sqrt(self.m_i**2 + p**2)
         e_out2 = (e_i - omega) ** 2
         return (self.m_j**2 + p**2 + k**2 - e_out2) / (2 * p * k)
@@ -146,7 +206,7 @@ class ReferenceRate:
             # far below the 1e-6 at which the tests compare.
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
             val, _ = integrate.quad(
-                lambda p: weight(p) * self.rate_at_momentum(p), 0.0, p_max,
+                lambda p: weight(p) * self.rate_at_momentum(p, epsrel=max(1e-11, epsrel / 100)), 0.0, p_max,
                 points=sorted(points), epsabs=0.0, epsrel=epsrel, limit=800,
             )
         return val / norm
