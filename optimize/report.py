@@ -4,6 +4,7 @@ The JSON keys `rate_per_year`, `rest_rate_per_year` and `roots` (each with
 `k_eV`, `omega_eV`, `dk`, `group_velocity`) are a public contract.
 """
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -20,9 +21,10 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
     **Returns:** a dict with `rate_per_year` (momentum-averaged),
     `rest_rate_per_year` (p = 0), `roots` (at p = 0), and context.
     """
-    averaged = float(jax.jit(rates.averaged_rate)(model))
+    averaged, detected = (float(x) for x in jax.jit(rates.averaged_rates)(model))
     rest = float(rates.rest_rate(model))
     roots = rates.rest_roots(model)
+    branches = model.dispersion.branches()
     nu = model.neutrinos
     level = float(rates.level_spacing(model))
     root_list = []
@@ -38,6 +40,7 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
                 "kappa": float(roots.kappa[idx]),
                 "detuning_eV": level - float(roots.omega[idx]),
                 "branch": int(roots.branch[idx]),
+                "attenuation_eV": float(branches[int(roots.branch[idx])].attenuation(roots.omega[idx])),
             }
         )
     report = {
@@ -58,6 +61,16 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
         "distribution": model.momentum.describe(),
         "dk_convention": model.dk,
     }
+    if model.detector.declared:
+        report["detected_rate_per_year"] = float(rates.events_per_year(model, detected))
+        # Mean escape probability of the emitted photons: detection with a
+        # perfect detector that sees every energy, over the rate.
+        open_detector = rates.Detector(declared=True)
+        escaped = float(jax.jit(rates.averaged_rates)(eqx.tree_at(lambda m: m.detector, model, open_detector))[1])
+        report["escape_probability"] = escaped / averaged if averaged > 0 else 0.0
+        for r in root_list:
+            p_esc = float(rates.escape_probability(r["attenuation_eV"], model.length))
+            r["escape_probability"] = p_esc
     if scenario is not None:
         report["scenario"] = scenario.to_dict()
     return report
@@ -90,4 +103,9 @@ def format_rate_report(report: dict) -> str:
         f"  event rate, momentum-averaged   {report['rate_per_year']:.6g} /yr",
         f"  event rate, neutrino at rest    {report['rest_rate_per_year']:.6g} /yr",
     ]
+    if "detected_rate_per_year" in report:
+        lines.append(
+            f"  detected (escape x efficiency x window)   {report['detected_rate_per_year']:.6g} /yr"
+            f"   (mean escape probability {report['escape_probability']:.4g})"
+        )
     return "\n".join(lines)

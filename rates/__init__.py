@@ -14,6 +14,8 @@ from .average import DK_CONVENTIONS as DK_CONVENTIONS
 from .average import Quadrature as Quadrature
 from .average import RateModel as RateModel
 from .average import averaged_rate as averaged_rate
+from .average import averaged_rates as averaged_rates
+from .average import detected_event_rate as detected_event_rate
 from .average import event_rate as event_rate
 from .average import events_per_year as events_per_year
 from .average import level_spacing as level_spacing
@@ -21,6 +23,8 @@ from .average import photon_spectrum as photon_spectrum
 from .average import rest_event_rate as rest_event_rate
 from .average import rest_rate as rest_rate
 from .average import rest_roots as rest_roots
+from .detection import Detector as Detector
+from .detection import escape_probability as escape_probability
 from .channels import CHANNELS as CHANNELS
 from .channels import Medium as Medium
 from .channels import channel_strength as channel_strength

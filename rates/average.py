@@ -50,6 +50,7 @@ from .kinematics import (
 from .momentum import AbstractMomentum, Monochromatic, Rest
 from .neutrino import NeutrinoSector
 from .constants import per_year
+from .detection import Detector, escape_probability
 
 DK_CONVENTIONS = ("exact", "paper")
 
@@ -96,6 +97,12 @@ class RateModel(eqx.Module):
     volume: jax.Array = eqx.field(converter=lambda x: jnp.asarray(x, dtype=float))
     dk: str = eqx.field(static=True, default="exact")
     quadrature: Quadrature = eqx.field(static=True, default=Quadrature())
+    detector: Detector = Detector()
+
+    @property
+    def length(self):
+        """Side l of the cubic target, 1/eV."""
+        return jnp.cbrt(self.volume)
 
     def __check_init__(self):
         if self.dk not in DK_CONVENTIONS:
@@ -126,15 +133,17 @@ def level_spacing(model: RateModel):
     return _level_spacing(model, rest_roots(model))
 
 
-def rest_rate(model: RateModel):
-    """Gamma for a neutrino at rest (the paper's Eqs. 17 and 22), eV."""
-    roots = rest_roots(model)
+def _rest_terms(model: RateModel, roots: PhotonRoots):
     nu = model.neutrinos
     strength = channel_strength(model.medium, nu.mixing_squared(), roots.omega, roots.k)
     d_k = roots.dk if model.dk == "exact" else 1.0
-    lor = lorentzian(level_spacing(model) - roots.omega, model.medium.width)
-    terms = strength * d_k * roots.kappa * lor
-    return jnp.sum(jnp.where(roots.valid, terms, 0.0))
+    lor = lorentzian(_level_spacing(model, roots) - roots.omega, model.medium.width)
+    return jnp.where(roots.valid, strength * d_k * roots.kappa * lor, 0.0)
+
+
+def rest_rate(model: RateModel):
+    """Gamma for a neutrino at rest (the paper's Eqs. 17 and 22), eV."""
+    return jnp.sum(_rest_terms(model, rest_roots(model)))
 
 
 def _gauss_legendre(n):
@@ -241,27 +250,37 @@ def photon_spectrum(model: RateModel, omega, branch=None):
     return jnp.where(in_window, 0.5 * strength / (k * jnp.abs(v_g)) * inner, 0.0)
 
 
+def averaged_rates(model: RateModel):
+    """`(<Gamma>, <Gamma>_detected)`, eV: all photons, and those that escape and are detected.
+
+    The detected rate weighs each photon energy with the escape probability
+    of its branch and the detector's acceptance (PHYSICS.md Sec. 8).
+    """
+    dist = model.momentum
+    if isinstance(dist, Rest):
+        return _rest_rates(model)
+    gamma = 0.5 * model.medium.width
+    p_max = dist.momentum if isinstance(dist, Monochromatic) else dist.cutoff
+    rest = rest_roots(model)
+    energy = _level_spacing(model, rest)
+    total = detected = 0.0
+    for index, branch in enumerate(model.dispersion.branches()):
+        t, d = _branch_integral(model, branch, index, rest, energy, gamma, p_max)
+        total, detected = total + t, detected + d
+    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
+    return total / norm, detected / norm
+
+
 def averaged_rate(model: RateModel):
     """<Gamma>: the rate per neutrino averaged over the momentum distribution, eV.
 
     For `rest` this is `rest_rate`. See the module docstring for the method.
     """
-    dist = model.momentum
-    if isinstance(dist, Rest):
-        return rest_rate(model)
-    gamma = 0.5 * model.medium.width
-    p_max = dist.momentum if isinstance(dist, Monochromatic) else dist.cutoff
-    rest = rest_roots(model)
-    energy = _level_spacing(model, rest)
-    total = 0.0
-    for index, branch in enumerate(model.dispersion.branches()):
-        total = total + _branch_integral(model, branch, index, rest, energy, gamma, p_max)
-    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
-    return total / norm
+    return averaged_rates(model)[0]
 
 
 def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
-    """integral d omega L(E_vg - omega) S(omega) over one branch (see module docstring)."""
+    """integral d omega L(E_vg - omega) S(omega) over one branch, without and with detection."""
     q = model.quadrature
     omega_a, omega_b = _branch_support(model, branch, p_max)
     mine = rest.valid & (rest.branch == index)
@@ -275,18 +294,34 @@ def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
     u_a, u_b = to_u(omega_a), to_u(omega_b)
     uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)
     fractions = 2.0 ** -jnp.arange(1, q.grading + 1)
+    det = model.detector
+    # The detector's window edges are breakpoints too, so its step is integrated exactly.
+    window = jnp.clip(jnp.stack([det.window_lo, det.window_hi]), omega_a, omega_b)
     graded = jnp.concatenate(
         [
             omega_0[None],
             omega_0 + (omega_b - omega_0) * fractions,
             omega_0 - (omega_0 - omega_a) * fractions,
+            window,
         ]
     )
     edges = jnp.sort(jnp.concatenate([uniform, jnp.clip(to_u(graded), u_a, u_b)]))
     u, w = _panel_nodes(edges, q.outer_nodes)
     omega = energy + gamma * jnp.sinh(u)
-    spectrum = photon_spectrum(model, omega, branch)
-    return jnp.sum(w * spectrum / (gamma * jnp.cosh(u)))
+    weighted = w * photon_spectrum(model, omega, branch) / (gamma * jnp.cosh(u))
+    seen = escape_probability(branch.attenuation(omega), model.length) * det.acceptance(omega)
+    return jnp.sum(weighted), jnp.sum(weighted * seen)
+
+
+def _rest_rates(model: RateModel):
+    roots = rest_roots(model)
+    terms = _rest_terms(model, roots)
+    branches = model.dispersion.branches()
+    attenuation = jnp.zeros_like(roots.omega)
+    for index, branch in enumerate(branches):
+        attenuation = jnp.where(roots.branch == index, branch.attenuation(roots.omega), attenuation)
+    seen = escape_probability(attenuation, model.length) * model.detector.acceptance(roots.omega)
+    return jnp.sum(terms), jnp.sum(terms * seen)
 
 
 def events_per_year(model: RateModel, rate):
@@ -298,6 +333,11 @@ def events_per_year(model: RateModel, rate):
 def event_rate(model: RateModel):
     """Momentum-averaged event rate, events per year."""
     return events_per_year(model, averaged_rate(model))
+
+
+def detected_event_rate(model: RateModel):
+    """Momentum-averaged rate of photons that escape and are detected, per year."""
+    return events_per_year(model, averaged_rates(model)[1])
 
 
 def rest_event_rate(model: RateModel):

@@ -19,6 +19,7 @@ import dispersion as _dispersion
 from . import constants as const
 from .average import DK_CONVENTIONS, Quadrature, RateModel, rest_roots
 from .channels import CHANNELS, Medium
+from .detection import Detector
 from .momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 from .neutrino import NUFIT_6_0, RELIC_DENSITY_CM3, NeutrinoSector
 
@@ -106,6 +107,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "period_um": Key("number", None, _positive, "> 0 (tight-binding only)", "resonator period Lambda, micrometres"),
         "k_min_eV": Key("number", None, _nonnegative, NONNEG, "lower edge of the k window, eV"),
         "k_max_eV": Key("number", None, _positive, POS, "upper edge of the k window, eV"),
+    },
+    "detector": {
+        "efficiency": Key("number", None, lambda x: 0 < x <= 1, "in (0, 1]", "photon detection efficiency (default 1)"),
+        "energy_window_eV": Key("window", None, None, "[lo, hi] with 0 <= lo < hi", "photon energies the detector sees, eV (default all)"),
     },
     "conventions": {
         "dk": Key("string", "exact", lambda s: s in DK_CONVENTIONS, '"exact" or "paper"', "D_k convention"),
@@ -199,6 +204,12 @@ def _type_ok(kind, value):
         return value == "resonant" or (is_number and math.isfinite(value))
     if kind == "poles":
         return isinstance(value, list)
+    if kind == "window":
+        return (
+            isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+            and 0 <= value[0] < value[1]
+        )
     raise AssertionError(kind)
 
 
@@ -315,6 +326,8 @@ def parse_scenario(raw: dict) -> Scenario:
                     value = float(value)
                 if rule.kind == "poles":
                     value = _check_poles(value)
+                if rule.kind == "window":
+                    value = [float(v) for v in value]
                 numeric = not isinstance(value, str)
                 if rule.check is not None and (numeric or rule.kind == "string") and not rule.check(value):
                     raise ScenarioError(f"{dotted}: {value!r} is out of range; allowed: {rule.allowed}")
@@ -475,6 +488,17 @@ def _momentum(scenario: Scenario):
     return Maxwellian(s["momentum.sigma_eV"])
 
 
+def _detector(scenario: Scenario) -> Detector:
+    declared = any(k.startswith("detector.") for k in scenario.values)
+    window = scenario.get("detector.energy_window_eV", [0.0, math.inf])
+    return Detector(
+        efficiency=scenario.get("detector.efficiency", 1.0),
+        window_lo=window[0],
+        window_hi=window[1],
+        declared=declared,
+    )
+
+
 def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> RateModel:
     """Convert a validated scenario to a `RateModel` pytree (units -> eV).
 
@@ -519,6 +543,7 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
         volume=const.length_from_m(s["target.length_m"]) ** 3,
         dk=s["conventions.dk"],
         quadrature=quadrature,
+        detector=_detector(s),
     )
     roots = rest_roots(model)
     if not bool(roots.valid[0]):
@@ -564,6 +589,7 @@ PARAMETERS = {
     "medium.coherence_time_ns": (lambda m: m.medium.width, lambda x, m: const.width_from_lifetime(x * 1e-9)),
     "medium.form_factor": (lambda m: m.medium.form_factor, lambda x, m: x),
     "medium.mixing": (lambda m: m.medium.mixing, lambda x, m: x),
+    "detector.efficiency": (lambda m: m.detector.efficiency, lambda x, m: x),
     "target.length_m": (lambda m: m.volume, lambda x, m: const.length_from_m(x) ** 3),
     "dispersion.n": (lambda m: m.dispersion.n, lambda x, m: x),
     "dispersion.omega_eV": (lambda m: m.dispersion.omega_c, lambda x, m: x),

@@ -1,0 +1,48 @@
+"""Photon escape from a lossy target and the detector (PHYSICS.md Sec. 8).
+
+A photon emitted uniformly in a target of side l with attenuation
+alpha = 2 Im k escapes with probability
+
+    P_esc = (1 - exp(-alpha l)) / (alpha l),
+
+evaluated at the photon's own energy; the detected rate counts each photon
+with P_esc x efficiency x [omega inside the detector's energy window].
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class Detector(eqx.Module):
+    """Photon detector: `efficiency` in (0, 1], energy window [`window_lo`, `window_hi`] (eV).
+
+    `declared` (static) says whether the scenario had a `[detector]` table,
+    which is when reports include the detected rate.
+    """
+
+    efficiency: jax.Array = eqx.field(converter=_as_float, default=1.0)
+    window_lo: jax.Array = eqx.field(converter=_as_float, default=0.0)
+    window_hi: jax.Array = eqx.field(converter=_as_float, default=jnp.inf)
+    declared: bool = eqx.field(static=True, default=False)
+
+    def acceptance(self, omega):
+        """efficiency x [window_lo <= omega <= window_hi]."""
+        inside = (omega >= self.window_lo) & (omega <= self.window_hi)
+        return jnp.where(inside, self.efficiency, 0.0)
+
+
+def escape_probability(attenuation, length):
+    """(1 - exp(-x)) / x with x = 2 Im k * l; 1 when lossless, smooth at x -> 0.
+
+    **Arguments:** `attenuation`: Im k, eV; `length`: side of the target, 1/eV.
+    """
+    x = 2.0 * attenuation * length
+    small = x < 1e-4
+    x_safe = jnp.where(small, 1.0, x)
+    series = 1.0 - x / 2.0 + x**2 / 6.0
+    return jnp.where(small, series, -jnp.expm1(-x_safe) / x_safe)
