@@ -14,6 +14,9 @@ jax.config.update("jax_enable_x64", True)
 from ._base import AbstractBandInK as AbstractBandInK
 from ._base import AbstractBranch as AbstractBranch
 from ._base import AbstractDispersion as AbstractDispersion
+from ._bragg import Bragg as Bragg
+from ._bragg import transfer_matrix_transmission as transfer_matrix_transmission
+from ._eit import EIT as EIT
 from ._linear import ConstantIndex as ConstantIndex
 from ._linear import LinearBand as LinearBand
 from ._linear import Vacuum as Vacuum
@@ -21,11 +24,16 @@ from ._lorentz import Lorentz as Lorentz
 from ._registry import MODELS as MODELS
 from ._tight_binding import TightBinding as TightBinding
 from ._registry import make_dispersion as make_dispersion
+from ._spline import SplineBand as SplineBand
 
 __all__ = [
     "AbstractBandInK",
     "AbstractBranch",
     "AbstractDispersion",
+    "Bragg",
+    "EIT",
+    "SplineBand",
+    "transfer_matrix_transmission",
     "ConstantIndex",
     "LinearBand",
     "Lorentz",

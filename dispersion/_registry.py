@@ -1,7 +1,10 @@
 """Scenario model names -> constructors."""
 
+from ._bragg import Bragg
+from ._eit import EIT
 from ._linear import ConstantIndex, LinearBand, Vacuum
 from ._lorentz import Lorentz
+from ._spline import SplineBand
 from ._tight_binding import TightBinding
 
 MODELS = {
@@ -10,6 +13,9 @@ MODELS = {
     "linear-band": LinearBand,
     "lorentz": Lorentz,
     "tight-binding": TightBinding,
+    "eit": EIT,
+    "bragg": Bragg,
+    "spline": SplineBand,
 }
 
 

@@ -78,7 +78,7 @@ class Quadrature:
     grading: int = 6
     inner_nodes: int = 4
     root_grid: int = 64
-    max_roots: int = 2
+    max_roots: int = 4
 
 
 class RateModel(eqx.Module):

@@ -142,10 +142,14 @@ def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=1
     # derivative is -F_theta / F_omega because F(omega*) = 0 at the root.
     f_live = mismatch(branch, w_star, m_i, m_j, p, c)
     slope_frozen = _sg(jax.vmap(slope)(w_star))
-    omega = w_star - f_live / jnp.where(slope_frozen == 0.0, 1.0, slope_frozen)
+    correction = f_live / jnp.where(slope_frozen == 0.0, 1.0, slope_frozen)
+    # Padding entries keep their (in-window) placeholder: a Newton step from a
+    # non-root could leave the branch and poison gradients with inf.
+    omega = w_star - jnp.where(found, correction, 0.0)
 
     k = branch.wavenumber(omega)
     v_g = branch.group_velocity_at(omega)
+    v_g = jnp.where(found & jnp.isfinite(v_g), v_g, jnp.where(found, v_g, 1.0))
     energy_out = neutrino_energy(m_i, p) - omega
     safe_out = jnp.where(found & (energy_out > 0.0), energy_out, 1.0)
     d_slope = v_g + (k - p * c) / safe_out

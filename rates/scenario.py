@@ -105,6 +105,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "omega0_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "band centre omega_0, eV"),
         "coupling_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "coupling J, eV (bandwidth 4 J)"),
         "period_um": Key("number", None, _positive, "> 0 (tight-binding only)", "resonator period Lambda, micrometres"),
+        "probe_eV": Key("number", None, _positive, "> 0 (eit only)", "probe resonance omega_31, eV"),
+        "coupling_strength_eV": Key("number", None, _positive, "> 0 (eit only)", "susceptibility strength kappa = n |d_31|^2 / (eps_0 hbar), eV"),
+        "rabi_eV": Key("number", None, _positive, "> 0 (eit only)", "control Rabi frequency Omega_c, eV"),
+        "excited_decay_eV": Key("number", None, _positive, "> 0 (eit only)", "excited-state coherence decay gamma_31, eV"),
+        "ground_dephasing_eV": Key("number", None, _nonnegative, ">= 0 (eit only)", "ground-state dephasing gamma_21, eV"),
+        "half_width_eV": Key("number", None, _positive, "> 0 (eit only)", "half width of the photon-energy window around omega_31, eV (default 5 Omega_c)"),
+        "n1": Key("number", None, _positive, "> 0 (bragg only)", "index of layer 1"),
+        "n2": Key("number", None, _positive, "> 0 (bragg only)", "index of layer 2"),
+        "d1_um": Key("number", None, _positive, "> 0 (bragg only)", "thickness of layer 1, micrometres"),
+        "d2_um": Key("number", None, _positive, "> 0 (bragg only)", "thickness of layer 2, micrometres"),
+        "bands": Key("integer", None, lambda i: 1 <= i <= 20, "1 to 20 (bragg only)", "pass bands from omega = 0 up that carry photons (default 3)"),
+        "k_knots_eV": Key("list", None, None, "2 or more increasing numbers > 0 (spline only)", "knots of the spline band, eV"),
+        "group_velocities": Key("list", None, None, "one per knot, in [v_min, v_max] (spline only)", "group velocity at each knot, units of c"),
+        "v_min": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (spline only)", "lowest allowed group velocity (default 1e-7)"),
+        "v_max": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (spline only)", "highest allowed group velocity (default 1)"),
         "k_min_eV": Key("number", None, _nonnegative, NONNEG, "lower edge of the k window, eV"),
         "k_max_eV": Key("number", None, _positive, POS, "upper edge of the k window, eV"),
     },
@@ -124,7 +139,7 @@ CONDITIONAL = {
     "momentum.p_eV": ("momentum.distribution", ("monochromatic",)),
     "medium.mixing": ("medium.channel", ("E1M1",)),
     "dispersion.n": ("dispersion.model", ("index",)),
-    "dispersion.omega_eV": ("dispersion.model", ("linear-band",)),
+    "dispersion.omega_eV": ("dispersion.model", ("linear-band", "spline")),
     "dispersion.k_eV": ("dispersion.model", ("linear-band",)),
     "dispersion.group_velocity": ("dispersion.model", ("linear-band",)),
     "dispersion.eps_inf": ("dispersion.model", ("lorentz",)),
@@ -133,6 +148,9 @@ CONDITIONAL = {
     "dispersion.omega0_eV": ("dispersion.model", ("tight-binding",)),
     "dispersion.coupling_eV": ("dispersion.model", ("tight-binding",)),
     "dispersion.period_um": ("dispersion.model", ("tight-binding",)),
+    **{f"dispersion.{k}": ("dispersion.model", ("eit",)) for k in ("probe_eV", "coupling_strength_eV", "rabi_eV", "excited_decay_eV", "ground_dephasing_eV", "half_width_eV")},
+    **{f"dispersion.{k}": ("dispersion.model", ("bragg",)) for k in ("n1", "n2", "d1_um", "d2_um", "bands")},
+    **{f"dispersion.{k}": ("dispersion.model", ("spline",)) for k in ("k_knots_eV", "group_velocities", "v_min", "v_max")},
     "dispersion.k_min_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
     "dispersion.k_max_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
     "oscillation.dm31_eV2": ("neutrino.ordering", ("NO",)),
@@ -145,6 +163,10 @@ CONDITIONAL_DEFAULTS = {
     "momentum.sigma_eV": 1.0e-4,
     "momentum.p_eV": 3.0e-4,
     "medium.mixing": 1.0,
+    "dispersion.ground_dephasing_eV": 0.0,
+    "dispersion.bands": 3,
+    "dispersion.v_min": 1e-7,
+    "dispersion.v_max": 1.0,
 }
 
 REQUIRED = {
@@ -157,6 +179,9 @@ REQUIRED = {
     "dispersion.omega0_eV": "tight-binding",
     "dispersion.coupling_eV": "tight-binding",
     "dispersion.period_um": "tight-binding",
+    **{f"dispersion.{k}": "eit" for k in ("probe_eV", "coupling_strength_eV", "rabi_eV", "excited_decay_eV")},
+    **{f"dispersion.{k}": "bragg" for k in ("n1", "n2", "d1_um", "d2_um")},
+    **{f"dispersion.{k}": "spline" for k in ("k_knots_eV", "group_velocities", "omega_eV")},
 }
 
 POLE_KEYS = {"delta_eps": _positive, "omega_T_eV": _positive, "gamma_eV": _nonnegative}
@@ -204,6 +229,10 @@ def _type_ok(kind, value):
         return value == "resonant" or (is_number and math.isfinite(value))
     if kind == "poles":
         return isinstance(value, list)
+    if kind == "list":
+        return isinstance(value, list) and len(value) >= 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value
+        )
     if kind == "window":
         return (
             isinstance(value, list) and len(value) == 2
@@ -242,6 +271,13 @@ class Scenario:
                 _, index, field = key.split(".")
                 poles = nested.setdefault(table, {}).setdefault("poles", copy.deepcopy(self.values["dispersion.poles"]))
                 poles[int(index)][field] = value
+                continue
+            if key.startswith("group_velocities."):
+                index = int(key.split(".")[1])
+                vels = nested.setdefault(table, {}).setdefault(
+                    "group_velocities", list(self.values["dispersion.group_velocities"])
+                )
+                vels[index] = value
                 continue
             nested.setdefault(table, {})[key] = value
         # A key that stops applying because its selector changed is dropped
@@ -326,7 +362,7 @@ def parse_scenario(raw: dict) -> Scenario:
                     value = float(value)
                 if rule.kind == "poles":
                     value = _check_poles(value)
-                if rule.kind == "window":
+                if rule.kind in ("window", "list"):
                     value = [float(v) for v in value]
                 numeric = not isinstance(value, str)
                 if rule.check is not None and (numeric or rule.kind == "string") and not rule.check(value):
@@ -373,6 +409,22 @@ def parse_scenario(raw: dict) -> Scenario:
     if values["medium.level_spacing_eV"] == "resonant":
         values.setdefault("medium.detuning_eV", 0.0)
 
+    if values["dispersion.model"] == "spline":
+        knots, vels = values["dispersion.k_knots_eV"], values["dispersion.group_velocities"]
+        v_lo, v_hi = values["dispersion.v_min"], values["dispersion.v_max"]
+        if not (knots[0] > 0 and all(b > a for a, b in zip(knots, knots[1:]))):
+            raise ScenarioError(f"dispersion.k_knots_eV: must be > 0 and increasing, got {knots}")
+        if len(vels) != len(knots):
+            raise ScenarioError(
+                f"dispersion.group_velocities: one per knot ({len(knots)}), got {len(vels)}"
+            )
+        if not v_lo < v_hi:
+            raise ScenarioError(f"dispersion.v_min: must be below dispersion.v_max ({v_lo} >= {v_hi})")
+        for i, v in enumerate(vels):
+            if not v_lo <= v <= v_hi:
+                raise ScenarioError(
+                    f"dispersion.group_velocities.{i}: {v} is out of range; allowed: in [v_min, v_max] = [{v_lo}, {v_hi}]"
+                )
     kmin, kmax = values.get("dispersion.k_min_eV"), values.get("dispersion.k_max_eV")
     if kmin is not None and kmax is not None and not kmin < kmax:
         raise ScenarioError(
@@ -454,6 +506,28 @@ def _dispersion_model(scenario: Scenario, m_initial: float):
         period = s["dispersion.period_um"] * 1e-6 / const.HBAR_C_M
         params = {"omega0": s["dispersion.omega0_eV"], "coupling": s["dispersion.coupling_eV"], "period": period}
         default = (0.0, math.pi / period)
+    elif name == "eit":
+        rabi = s["dispersion.rabi_eV"]
+        return _dispersion.make_dispersion(
+            name,
+            probe=s["dispersion.probe_eV"],
+            coupling=s["dispersion.coupling_strength_eV"],
+            rabi=rabi,
+            excited_decay=s["dispersion.excited_decay_eV"],
+            ground_dephasing=s["dispersion.ground_dephasing_eV"],
+            half_width=s.get("dispersion.half_width_eV", 5.0 * rabi),
+        )
+    elif name == "bragg":
+        um = 1e-6 / const.HBAR_C_M
+        return _dispersion.make_dispersion(
+            name, n1=s["dispersion.n1"], n2=s["dispersion.n2"],
+            d1=s["dispersion.d1_um"] * um, d2=s["dispersion.d2_um"] * um, n_bands=s["dispersion.bands"],
+        )
+    elif name == "spline":
+        return _dispersion.make_dispersion(
+            name, knots=s["dispersion.k_knots_eV"], velocities=s["dispersion.group_velocities"],
+            omega_start=s["dispersion.omega_eV"],
+        )
     else:
         poles = s["dispersion.poles"]
         omega_max = s.get("dispersion.omega_max_eV", 2.0 * m_initial)
@@ -592,7 +666,10 @@ PARAMETERS = {
     "detector.efficiency": (lambda m: m.detector.efficiency, lambda x, m: x),
     "target.length_m": (lambda m: m.volume, lambda x, m: const.length_from_m(x) ** 3),
     "dispersion.n": (lambda m: m.dispersion.n, lambda x, m: x),
-    "dispersion.omega_eV": (lambda m: m.dispersion.omega_c, lambda x, m: x),
+    "dispersion.omega_eV": (
+        lambda m: m.dispersion.omega_start if hasattr(m.dispersion, "omega_start") else m.dispersion.omega_c,
+        lambda x, m: x,
+    ),
     "dispersion.k_eV": (lambda m: m.dispersion.k_c, lambda x, m: x),
     "dispersion.group_velocity": (lambda m: m.dispersion.velocity, lambda x, m: x),
     "dispersion.eps_inf": (lambda m: m.dispersion.eps_inf, lambda x, m: x),
@@ -600,16 +677,27 @@ PARAMETERS = {
     "dispersion.omega0_eV": (lambda m: m.dispersion.omega0, lambda x, m: x),
     "dispersion.coupling_eV": (lambda m: m.dispersion.coupling, lambda x, m: x),
     "dispersion.period_um": (lambda m: m.dispersion.period, lambda x, m: x * 1e-6 / const.HBAR_C_M),
+    "dispersion.probe_eV": (lambda m: m.dispersion.probe, lambda x, m: x),
+    "dispersion.coupling_strength_eV": (lambda m: m.dispersion.coupling, lambda x, m: x),
+    "dispersion.rabi_eV": (lambda m: m.dispersion.rabi, lambda x, m: x),
+    "dispersion.excited_decay_eV": (lambda m: m.dispersion.excited_decay, lambda x, m: x),
+    "dispersion.ground_dephasing_eV": (lambda m: m.dispersion.ground_dephasing, lambda x, m: x),
+    "dispersion.n1": (lambda m: m.dispersion.n1, lambda x, m: x),
+    "dispersion.n2": (lambda m: m.dispersion.n2, lambda x, m: x),
+    "dispersion.d1_um": (lambda m: m.dispersion.d1, lambda x, m: x * 1e-6 / const.HBAR_C_M),
+    "dispersion.d2_um": (lambda m: m.dispersion.d2, lambda x, m: x * 1e-6 / const.HBAR_C_M),
 }
 
 #: Per-pole keys "dispersion.poles.N.<field>" -> Lorentz array field.
-POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma"}
+POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma", "group_velocities": "velocities"}
 
 
 def _pole_key(key):
     parts = key.split(".")
     if len(parts) == 4 and parts[:2] == ["dispersion", "poles"] and parts[2].isdigit() and parts[3] in POLE_PARAMETERS:
         return int(parts[2]), parts[3]
+    if len(parts) == 3 and parts[:2] == ["dispersion", "group_velocities"] and parts[2].isdigit():
+        return int(parts[2]), "group_velocities"
     return None
 
 
@@ -617,11 +705,12 @@ def check_parameter(scenario: Scenario, key: str) -> None:
     """Raise `ScenarioError` unless `key` can vary in this scenario."""
     pole = _pole_key(key)
     if pole is not None:
-        poles = scenario.get("dispersion.poles")
-        if poles is None:
-            raise ScenarioError(f'{key}: applies only when dispersion.model is "lorentz"')
-        if pole[0] >= len(poles):
-            raise ScenarioError(f"{key}: there are {len(poles)} poles (indices 0 to {len(poles) - 1})")
+        listed, model = ("dispersion.group_velocities", "spline") if pole[1] == "group_velocities" else ("dispersion.poles", "lorentz")
+        items = scenario.get(listed)
+        if items is None:
+            raise ScenarioError(f'{key}: applies only when dispersion.model is "{model}"')
+        if pole[0] >= len(items):
+            raise ScenarioError(f"{key}: {listed} has {len(items)} entries (indices 0 to {len(items) - 1})")
         return
     if key not in PARAMETERS:
         raise ScenarioError(

@@ -169,3 +169,24 @@ def test_load_problem_reads_the_table(tmp_path):
     from rates.scenario import load_scenario
 
     assert load_scenario(path)["medium.channel"] == "M1"
+
+
+def test_lorentz_strength_and_detuning_2d():
+    """2-D over a polariton medium's oscillator strength and the detuning from its root."""
+    scenario = default_scenario().replace({
+        "dispersion.model": "lorentz",
+        "dispersion.eps_inf": 1.0,
+        "dispersion.poles": [{"delta_eps": 0.5, "omega_T_eV": 0.02, "gamma_eV": 0.0}],
+        "momentum.distribution": "maxwellian",
+    })
+    free = (
+        FreeParameter("dispersion.poles.0.delta_eps", 0.05, 5.0, "log"),
+        FreeParameter("medium.detuning_eV", -3e-7, 3e-7),
+    )
+    problem = Problem(scenario, free)
+    result = optimize(problem, Settings(steps=150, starts=4, chunk=50, learning_rate=0.2), progress=False)
+    best, at = grid_best(problem, {
+        "dispersion.poles.0.delta_eps": np.geomspace(0.05, 5.0, 25),
+        "medium.detuning_eV": np.linspace(-3e-7, 3e-7, 25),
+    })
+    assert result["best_rate_per_year"] >= 0.99 * best, (result["params"], at)

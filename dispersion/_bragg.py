@@ -1,0 +1,170 @@
+"""A two-layer 1D photonic crystal (Bragg stack) at normal incidence.
+
+Bloch's theorem for layers (n1, d1), (n2, d2), period Lambda = d1 + d2:
+
+    cos(K Lambda) = f(omega) = cos(n1 omega d1) cos(n2 omega d2)
+                    - (1/2)(n1/n2 + n2/n1) sin(n1 omega d1) sin(n2 omega d2)
+
+Where |f| <= 1 the stack passes light (a pass band); where |f| > 1 it has a
+stop band (band gap). Unfolded through the pass bands, K rises monotonically:
+in band m (m = 0, 1, ...) K = (m pi + arccos f) / Lambda for even m and
+((m + 1) pi - arccos f) / Lambda for odd m. The light is slow near every band
+edge, where v_g -> 0.
+
+Used here as an *isotropic* effective medium: the rate integrals take K(omega)
+for every photon direction. A real stack is anisotropic (K depends on the
+angle to the stack axis); the anisotropic treatment is future work.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._base import AbstractBranch, AbstractDispersion
+
+#: Pass-band windows stop this fraction of the band short of each edge: at an
+#: open gap v_g -> 0 and dK/d omega diverges; at a closed gap (f touches +-1)
+#: arccos loses precision within ~1e-7 of the touching point. The photons of
+#: the excluded slivers are not counted (a relative error of order the margin).
+EDGE_MARGIN = 1e-4
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class Bragg(AbstractDispersion):
+    """Two-layer stack: indices `n1`, `n2`, thicknesses `d1`, `d2` (1/eV; 1 um = 5.068 /eV).
+
+    `n_bands` (static) is how many pass bands from omega = 0 up are branches.
+    """
+
+    n1: jax.Array = eqx.field(converter=_as_float)
+    n2: jax.Array = eqx.field(converter=_as_float)
+    d1: jax.Array = eqx.field(converter=_as_float)
+    d2: jax.Array = eqx.field(converter=_as_float)
+    n_bands: int = eqx.field(static=True, default=3)
+
+    @property
+    def period(self):
+        return self.d1 + self.d2
+
+    def bloch_cosine(self, omega):
+        """f(omega) = cos(K Lambda)."""
+        omega = jnp.asarray(omega, dtype=float)
+        a, b = self.n1 * omega * self.d1, self.n2 * omega * self.d2
+        mix = 0.5 * (self.n1 / self.n2 + self.n2 / self.n1)
+        return jnp.cos(a) * jnp.cos(b) - mix * jnp.sin(a) * jnp.sin(b)
+
+    def band_edges(self):
+        """Pass-band edges (omega_lo, omega_hi) for bands 0 .. n_bands - 1, eV.
+
+        Gap m (between bands m and m + 1) sits near the Bragg condition
+        (n1 d1 + n2 d2) omega = (m + 1) pi, where f reaches (-1)^(m+1). On a
+        grid around it, the extremum of (-1)^(m+1) f locates the gap; if it
+        exceeds 1 the edges are the crossings of |f| = 1 on either side
+        (bisection, then a Newton step that restores the implicit derivative);
+        if not, the gap is closed (e.g. the even gaps of a quarter-wave stack)
+        and both edges sit at the extremum.
+        """
+        frozen = jax.lax.stop_gradient(self)
+        scale = jnp.pi / (frozen.n1 * frozen.d1 + frozen.n2 * frozen.d2)
+        gaps = []
+        for m in range(self.n_bands):
+            target = (-1.0) ** (m + 1)
+            grid = jnp.linspace((m + 0.5) * scale, (m + 1.5) * scale, 2048)
+            g = target * frozen.bloch_cosine(grid) - 1.0
+            j = jnp.argmax(g)
+            open_gap = g[j] > 0.0
+
+            def crossing(lo, hi, target=target):
+                def body(_, ab):
+                    a, b = ab
+                    mid = 0.5 * (a + b)
+                    fa = target * frozen.bloch_cosine(a) - 1.0
+                    fm = target * frozen.bloch_cosine(mid) - 1.0
+                    same = jnp.sign(fa) == jnp.sign(fm)
+                    return jnp.where(same, mid, a), jnp.where(same, b, mid)
+
+                a, b = jax.lax.fori_loop(0, 80, body, (lo, hi))
+                w = jax.lax.stop_gradient(0.5 * (a + b))
+                slope = jax.grad(frozen.bloch_cosine)(w)
+                # Double where: for a closed gap this result is discarded, and
+                # its (near-zero) slope must not put inf into the gradient.
+                usable = open_gap & (jnp.abs(slope) > 1e-12)
+                slope = jnp.where(usable, slope, 1.0)
+                residual = jnp.where(usable, self.bloch_cosine(w) - target, 0.0)
+                return w - residual / slope
+
+            # A closed gap: f touches (-1)^(m+1) where f' = 0; bisect on f'.
+            dfdw = jax.grad(lambda w, t=target: t * frozen.bloch_cosine(w))
+
+            def touch_body(_, ab):
+                a, b = ab
+                mid = 0.5 * (a + b)
+                rising = dfdw(mid) > 0
+                return jnp.where(rising, mid, a), jnp.where(rising, b, mid)
+
+            jl, jr = jnp.maximum(j - 1, 0), jnp.minimum(j + 1, grid.shape[0] - 1)
+            a, b = jax.lax.fori_loop(0, 80, touch_body, (grid[jl], grid[jr]))
+            touch = 0.5 * (a + b)
+            lower = jnp.where(open_gap, crossing(grid[0], grid[j]), touch)
+            upper = jnp.where(open_gap, crossing(grid[j], grid[-1]), touch)
+            gaps.append((lower, upper))
+        starts = [jnp.zeros(())] + [gap[1] for gap in gaps[:-1]]
+        return [(starts[m], gaps[m][0]) for m in range(self.n_bands)]
+
+    def branches(self):
+        out = []
+        for m, (lo, hi) in enumerate(self.band_edges()):
+            width = hi - lo
+            out.append(_BraggBand(self, m, lo + EDGE_MARGIN * width + (1e-9 if m == 0 else 0.0), hi - EDGE_MARGIN * width))
+        return tuple(out)
+
+    def unfolded_wavenumber(self, omega, band):
+        """K(omega) unfolded into band `band` (static int), eV."""
+        theta = jnp.arccos(jnp.clip(self.bloch_cosine(omega), -1.0 + 1e-15, 1.0 - 1e-15))
+        if band % 2 == 0:
+            return (band * jnp.pi + theta) / self.period
+        return ((band + 1) * jnp.pi - theta) / self.period
+
+    def describe(self):
+        return (
+            f"bragg (n1 = {float(self.n1):.4g}, d1 = {float(self.d1):.4g} /eV, "
+            f"n2 = {float(self.n2):.4g}, d2 = {float(self.d2):.4g} /eV; isotropic effective medium)"
+        )
+
+
+class _BraggBand(AbstractBranch):
+    stack: Bragg
+    band: int = eqx.field(static=True)
+    lo: jax.Array
+    hi: jax.Array
+
+    def omega_window(self):
+        return self.lo, self.hi
+
+    def wavenumber(self, omega):
+        return self.stack.unfolded_wavenumber(omega, self.band)
+
+
+def transfer_matrix_transmission(n1, d1, n2, d2, periods, omega, n_out=1.0):
+    """Intensity transmission of `periods` bilayers in a medium of index n_out (numpy).
+
+    Characteristic (Abeles) matrices of each layer, M = [[cos p, -i sin p / n],
+    [-i n sin p, cos p]] with p = n omega d; independent of the Bloch formula.
+    """
+    omega = np.atleast_1d(np.asarray(omega, dtype=float))
+    out = []
+    for w in omega:
+        layer = []
+        for n, d in ((n1, d1), (n2, d2)):
+            p = n * w * d
+            layer.append(np.array([[np.cos(p), -1j * np.sin(p) / n], [-1j * n * np.sin(p), np.cos(p)]]))
+        cell = layer[0] @ layer[1]
+        total = np.linalg.matrix_power(cell, periods)
+        (m11, m12), (m21, m22) = total
+        t = 2 * n_out / (n_out * m11 + n_out * n_out * m12 + m21 + n_out * m22)
+        out.append(abs(t) ** 2)
+    return np.array(out)

@@ -1,0 +1,82 @@
+"""Electromagnetically induced transparency in a three-level Lambda medium.
+
+Levels |1> (ground), |2> (metastable), |3> (excited); the photon probes 1-3
+at detuning Delta = omega - omega_31, a control field drives 2-3 on resonance
+with Rabi frequency Omega_c. With a weak probe (rho_11 ~ 1) the steady state
+of the density-matrix equations
+
+    d rho_31/dt = -(gamma_31 - i Delta) rho_31 + (i/2) Omega_p + (i/2) Omega_c rho_21
+    d rho_21/dt = -(gamma_21 - i Delta) rho_21 + (i/2) Omega_c* rho_31
+
+gives rho_21 = (i Omega_c*/2) rho_31 / (gamma_21 - i Delta) and the probe
+susceptibility chi ~ rho_31 / Omega_p:
+
+    chi(Delta) = kappa * i (gamma_21 - i Delta) / [(gamma_31 - i Delta)(gamma_21 - i Delta) + |Omega_c|^2 / 4]
+
+(Fleischhauer, Imamoglu & Marangos, Rev. Mod. Phys. 77, 633 (2005), Eqs. 12-13;
+kappa = n |d_31|^2 / (epsilon_0 hbar) in SI, an energy here). k = omega sqrt(1 + chi).
+At Delta = 0 the medium is transparent (chi'' -> 0 as gamma_21 -> 0) and
+steeply dispersive: n_g - 1 ~ 2 omega_31 kappa / Omega_c^2, set by the control.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._base import AbstractBranch, AbstractDispersion
+
+
+def _as_float(x):
+    return jnp.asarray(x, dtype=float)
+
+
+class EIT(AbstractDispersion, AbstractBranch):
+    """A Lambda-system EIT medium, one branch on [probe - half_width, probe + half_width].
+
+    **Fields (all eV):** `probe` omega_31, `coupling` kappa, `rabi` Omega_c,
+    `excited_decay` gamma_31, `ground_dephasing` gamma_21, `half_width` of
+    the window. Re k(omega) is single-valued but not monotone: in the
+    Autler-Townes absorption lines (Delta ~ +-Omega_c/2) the group velocity
+    turns negative, where Im k is large.
+    """
+
+    probe: jax.Array = eqx.field(converter=_as_float)
+    coupling: jax.Array = eqx.field(converter=_as_float)
+    rabi: jax.Array = eqx.field(converter=_as_float)
+    excited_decay: jax.Array = eqx.field(converter=_as_float)
+    ground_dephasing: jax.Array = eqx.field(converter=_as_float)
+    half_width: jax.Array = eqx.field(converter=_as_float)
+
+    def susceptibility(self, omega):
+        """chi(omega), complex (dimensionless)."""
+        delta = jnp.asarray(omega, dtype=float) - self.probe
+        g21 = self.ground_dephasing - 1j * delta
+        g31 = self.excited_decay - 1j * delta
+        return self.coupling * 1j * g21 / (g31 * g21 + 0.25 * self.rabi**2)
+
+    def complex_wavenumber(self, omega):
+        omega = jnp.asarray(omega, dtype=float)
+        return omega * jnp.sqrt(1.0 + self.susceptibility(omega))
+
+    def wavenumber(self, omega):
+        return self.complex_wavenumber(omega).real
+
+    def attenuation(self, omega):
+        return self.complex_wavenumber(omega).imag
+
+    def omega_window(self):
+        return self.probe - self.half_width, self.probe + self.half_width
+
+    def branches(self):
+        return (self,)
+
+    def group_index(self, omega):
+        """n_g = d Re k / d omega (autodiff)."""
+        return 1.0 / self.group_velocity_at(omega)
+
+    def describe(self):
+        return (
+            f"eit (omega_31 = {float(self.probe):.6g} eV, kappa = {float(self.coupling):.3g} eV, "
+            f"Omega_c = {float(self.rabi):.3g} eV, gamma_31 = {float(self.excited_decay):.3g} eV, "
+            f"gamma_21 = {float(self.ground_dephasing):.3g} eV)"
+        )
