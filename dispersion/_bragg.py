@@ -76,9 +76,22 @@ class Bragg(AbstractDispersion):
             grid = jnp.linspace((m + 0.5) * scale, (m + 1.5) * scale, 2048)
             g = target * frozen.bloch_cosine(grid) - 1.0
             j = jnp.argmax(g)
-            open_gap = g[j] > 0.0
+            # The extremum of (-1)^(m+1) f, refined by bisection on f'.
+            dfdw = jax.grad(lambda w, t=target: t * frozen.bloch_cosine(w))
 
-            def crossing(lo, hi, target=target):
+            def touch_body(_, ab):
+                a, b = ab
+                mid = 0.5 * (a + b)
+                rising = dfdw(mid) > 0
+                return jnp.where(rising, mid, a), jnp.where(rising, b, mid)
+
+            jl, jr = jnp.maximum(j - 1, 0), jnp.minimum(j + 1, grid.shape[0] - 1)
+            a, b = jax.lax.fori_loop(0, 80, touch_body, (grid[jl], grid[jr]))
+            touch = 0.5 * (a + b)
+            # Open when the extremum passes |f| = 1, however narrow the gap.
+            open_gap = target * frozen.bloch_cosine(touch) - 1.0 > 0.0
+
+            def crossing(lo, hi, target=target, open_gap=open_gap):
                 def body(_, ab):
                     a, b = ab
                     mid = 0.5 * (a + b)
@@ -97,20 +110,8 @@ class Bragg(AbstractDispersion):
                 residual = jnp.where(usable, self.bloch_cosine(w) - target, 0.0)
                 return w - residual / slope
 
-            # A closed gap: f touches (-1)^(m+1) where f' = 0; bisect on f'.
-            dfdw = jax.grad(lambda w, t=target: t * frozen.bloch_cosine(w))
-
-            def touch_body(_, ab):
-                a, b = ab
-                mid = 0.5 * (a + b)
-                rising = dfdw(mid) > 0
-                return jnp.where(rising, mid, a), jnp.where(rising, b, mid)
-
-            jl, jr = jnp.maximum(j - 1, 0), jnp.minimum(j + 1, grid.shape[0] - 1)
-            a, b = jax.lax.fori_loop(0, 80, touch_body, (grid[jl], grid[jr]))
-            touch = 0.5 * (a + b)
-            lower = jnp.where(open_gap, crossing(grid[0], grid[j]), touch)
-            upper = jnp.where(open_gap, crossing(grid[j], grid[-1]), touch)
+            lower = jnp.where(open_gap, crossing(grid[0], touch), touch)
+            upper = jnp.where(open_gap, crossing(touch, grid[-1]), touch)
             gaps.append((lower, upper))
         starts = [jnp.zeros(())] + [gap[1] for gap in gaps[:-1]]
         return [(starts[m], gaps[m][0]) for m in range(self.n_bands)]
