@@ -94,6 +94,33 @@ def main(argv=None):
             f"{t_ref:10.3f} {t_ref / t_value:9.0f} {row['relative_difference']:10.1e}"
         )
 
+    # Every dispersion model: averaged rate and value-and-gradient (jitted, warm).
+    w0 = 0.025064915718988563
+    model_cases = {
+        "vacuum": {},
+        "index": {"dispersion.model": "index", "dispersion.n": 1.5},
+        "linear-band": {"dispersion.model": "linear-band", "dispersion.omega_eV": w0, "dispersion.k_eV": w0, "dispersion.group_velocity": 1e-3},
+        "lorentz": {"dispersion.model": "lorentz", "dispersion.eps_inf": 1.0,
+                    "dispersion.poles": [{"delta_eps": 0.5, "omega_T_eV": 0.02, "gamma_eV": 1e-9}]},
+        "tight-binding": {"dispersion.model": "tight-binding", "dispersion.omega0_eV": 0.02505,
+                          "dispersion.coupling_eV": 1e-5, "dispersion.period_um": 20.0},
+        "eit": {"dispersion.model": "eit", "dispersion.probe_eV": w0, "dispersion.coupling_strength_eV": 1e-9,
+                "dispersion.rabi_eV": 1e-6, "dispersion.excited_decay_eV": 1e-7},
+        "bragg": {"dispersion.model": "bragg", "dispersion.n1": 1.5, "dispersion.n2": 2.5,
+                  "dispersion.d1_um": 8.27, "dispersion.d2_um": 4.96},
+        "spline": {"dispersion.model": "spline", "dispersion.k_knots_eV": [0.02, 0.0245, 0.0256, 0.03],
+                   "dispersion.group_velocities": [0.5, 1e-3, 1e-3, 0.5], "dispersion.omega_eV": 0.0226},
+    }
+    results["models"] = {}
+    print(f"\n{'model (Fermi-Dirac)':24s} {'rate [/yr]':>12s} {'jax [ms]':>9s} {'v&g [ms]':>9s} {'v&g/v':>6s}")
+    for name, updates in model_cases.items():
+        model = build_model(default_scenario().replace(updates))
+        rate = jax.jit(rates.event_rate)
+        grad = jax.jit(jax.value_and_grad(rates.event_rate))
+        t_v, t_g = timed(rate, model, repeat=repeat), timed(grad, model, repeat=repeat)
+        results["models"][name] = {"rate_per_year": float(rate(model)), "value_s": t_v, "value_and_grad_s": t_g}
+        print(f"{name:24s} {float(rate(model)):12.4g} {t_v * 1e3:9.3f} {t_g * 1e3:9.3f} {t_g / t_v:6.2f}")
+
     # Throughput: a batch of designs (group velocity x detuning) under vmap.
     n = args.designs
     velocities = jnp.asarray(np.geomspace(1.0, 1e-6, n))
