@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import rates
 from rates.scenario import Scenario, ScenarioError, build_model, check_parameter, with_parameters
 
-OBJECTIVES = ("rate_per_year",)
+OBJECTIVES = ("rate_per_year", "detected_rate_per_year")
 SCALES = ("linear", "log")
 
 
@@ -105,8 +105,11 @@ class Problem:
         return {p.key: p.value(s[i]) for i, p in enumerate(self.free)}
 
     def log_rate_at(self, template, s):
-        """ln(events per year) at box positions s in [0, 1], shape (n_free,)."""
-        return jnp.log(rates.event_rate(with_parameters(template, self.values(s))))
+        """ln(objective, events per year) at box positions s in [0, 1], shape (n_free,)."""
+        model = with_parameters(template, self.values(s))
+        if self.objective == "detected_rate_per_year":
+            return jnp.log(rates.detected_event_rate(model))
+        return jnp.log(rates.event_rate(model))
 
     def log_rate(self, template, z):
         """ln(events per year) at unbounded coordinates z, shape (n_free,)."""

@@ -128,6 +128,12 @@ def test_eit_group_index_matches_textbook_closed_form():
         root = np.sqrt(1 + chi0)
         expected = (root + w * dchi / (2 * root)).real
         assert float(medium.group_index(w)) == pytest.approx(expected, rel=1e-9)
+    # Autodiff group velocity against finite differences across the window.
+    medium = dispersion.EIT(w, kappa, rabi, g31, 1e-10, 1e-5)
+    for x in w + np.array([-4e-6, -1e-6, -2e-7, 0.0, 3e-7, 2e-6]):
+        h = 1e-11
+        fd = 2 * h / (float(medium.wavenumber(x + h)) - float(medium.wavenumber(x - h)))
+        assert float(medium.group_velocity_at(x)) == pytest.approx(fd, rel=1e-5)
     ideal = dispersion.EIT(w, kappa, rabi, g31, 0.0, 1e-5)
     assert float(ideal.group_index(w)) == pytest.approx(1 + 2 * w * kappa / rabi**2, rel=1e-3)
     # Transparent at resonance, absorbing on the Autler-Townes lines.
