@@ -642,51 +642,63 @@ def _dipole_unit(model):
     return const.M1_DIPOLE_UNIT if model.medium.channel == "M1" else const.E1_DIPOLE_UNIT
 
 
+def _leaf(*path, convert=None):
+    """(getter of the leaf at `path` in a `RateModel`, TOML units -> natural units)."""
+
+    def where(model):
+        for name in path:
+            model = getattr(model, name)
+        return model
+
+    return where, convert or (lambda x, m: x)
+
+
 #: dotted key -> (where it lives in a `RateModel`, TOML units -> natural units).
 #: The conversion takes the value (a JAX scalar) and the model.
 PARAMETERS = {
-    "neutrino.lightest_mass_eV": (lambda m: m.neutrinos.lightest_mass, lambda x, m: x),
-    "neutrino.density_cm3": (lambda m: m.neutrinos.density, lambda x, m: const.per_cm3(x)),
-    "neutrino.clustering": (lambda m: m.neutrinos.clustering, lambda x, m: x),
-    "oscillation.s12sq": (lambda m: m.neutrinos.s12sq, lambda x, m: x),
-    "oscillation.s13sq": (lambda m: m.neutrinos.s13sq, lambda x, m: x),
-    "oscillation.dm21_eV2": (lambda m: m.neutrinos.dm21, lambda x, m: x),
-    "oscillation.dm31_eV2": (lambda m: m.neutrinos.dm3l, lambda x, m: x),
-    "oscillation.dm32_eV2": (lambda m: m.neutrinos.dm3l, lambda x, m: x),
-    "momentum.temperature_K": (lambda m: m.momentum.temperature, lambda x, m: const.temperature_from_K(x)),
-    "momentum.sigma_eV": (lambda m: m.momentum.sigma, lambda x, m: x),
-    "momentum.p_eV": (lambda m: m.momentum.momentum, lambda x, m: x),
-    "medium.dipole": (lambda m: m.medium.dipole, lambda x, m: x * _dipole_unit(m)),
-    "medium.density_cm3": (lambda m: m.medium.density, lambda x, m: const.per_cm3(x)),
-    "medium.level_spacing_eV": (lambda m: m.medium.level_spacing, lambda x, m: x),
-    "medium.detuning_eV": (lambda m: m.medium.detuning, lambda x, m: x),
-    "medium.coherence_time_ns": (lambda m: m.medium.width, lambda x, m: const.width_from_lifetime(x * 1e-9)),
-    "medium.form_factor": (lambda m: m.medium.form_factor, lambda x, m: x),
-    "medium.mixing": (lambda m: m.medium.mixing, lambda x, m: x),
-    "detector.efficiency": (lambda m: m.detector.efficiency, lambda x, m: x),
-    "target.length_m": (lambda m: m.volume, lambda x, m: const.length_from_m(x) ** 3),
-    "dispersion.n": (lambda m: m.dispersion.n, lambda x, m: x),
+    "neutrino.lightest_mass_eV": _leaf("neutrinos", "lightest_mass"),
+    "neutrino.density_cm3": _leaf("neutrinos", "density", convert=lambda x, m: const.per_cm3(x)),
+    "neutrino.clustering": _leaf("neutrinos", "clustering"),
+    "oscillation.s12sq": _leaf("neutrinos", "s12sq"),
+    "oscillation.s13sq": _leaf("neutrinos", "s13sq"),
+    "oscillation.dm21_eV2": _leaf("neutrinos", "dm21"),
+    "oscillation.dm31_eV2": _leaf("neutrinos", "dm3l"),
+    "oscillation.dm32_eV2": _leaf("neutrinos", "dm3l"),
+    "momentum.temperature_K": _leaf("momentum", "temperature", convert=lambda x, m: const.temperature_from_K(x)),
+    "momentum.sigma_eV": _leaf("momentum", "sigma"),
+    "momentum.p_eV": _leaf("momentum", "momentum"),
+    "medium.dipole": _leaf("medium", "dipole", convert=lambda x, m: x * _dipole_unit(m)),
+    "medium.density_cm3": _leaf("medium", "density", convert=lambda x, m: const.per_cm3(x)),
+    "medium.level_spacing_eV": _leaf("medium", "level_spacing"),
+    "medium.detuning_eV": _leaf("medium", "detuning"),
+    "medium.coherence_time_ns": _leaf("medium", "width", convert=lambda x, m: const.width_from_lifetime(x * 1e-9)),
+    "medium.form_factor": _leaf("medium", "form_factor"),
+    "medium.mixing": _leaf("medium", "mixing"),
+    "detector.efficiency": _leaf("detector", "efficiency"),
+    "target.length_m": _leaf("volume", convert=lambda x, m: const.length_from_m(x) ** 3),
+    "dispersion.n": _leaf("dispersion", "n"),
     "dispersion.omega_eV": (
         lambda m: m.dispersion.omega_start if hasattr(m.dispersion, "omega_start") else m.dispersion.omega_c,
         lambda x, m: x,
     ),
-    "dispersion.k_eV": (lambda m: m.dispersion.k_c, lambda x, m: x),
-    "dispersion.group_velocity": (lambda m: m.dispersion.velocity, lambda x, m: x),
-    "dispersion.eps_inf": (lambda m: m.dispersion.eps_inf, lambda x, m: x),
-    "dispersion.omega_max_eV": (lambda m: m.dispersion.omega_max, lambda x, m: x),
-    "dispersion.omega0_eV": (lambda m: m.dispersion.omega0, lambda x, m: x),
-    "dispersion.coupling_eV": (lambda m: m.dispersion.coupling, lambda x, m: x),
-    "dispersion.period_um": (lambda m: m.dispersion.period, lambda x, m: x * 1e-6 / const.HBAR_C_M),
-    "dispersion.probe_eV": (lambda m: m.dispersion.probe, lambda x, m: x),
-    "dispersion.coupling_strength_eV": (lambda m: m.dispersion.coupling, lambda x, m: x),
-    "dispersion.rabi_eV": (lambda m: m.dispersion.rabi, lambda x, m: x),
-    "dispersion.excited_decay_eV": (lambda m: m.dispersion.excited_decay, lambda x, m: x),
-    "dispersion.ground_dephasing_eV": (lambda m: m.dispersion.ground_dephasing, lambda x, m: x),
-    "dispersion.n1": (lambda m: m.dispersion.n1, lambda x, m: x),
-    "dispersion.n2": (lambda m: m.dispersion.n2, lambda x, m: x),
-    "dispersion.d1_um": (lambda m: m.dispersion.d1, lambda x, m: x * 1e-6 / const.HBAR_C_M),
-    "dispersion.d2_um": (lambda m: m.dispersion.d2, lambda x, m: x * 1e-6 / const.HBAR_C_M),
+    "dispersion.k_eV": _leaf("dispersion", "k_c"),
+    "dispersion.group_velocity": _leaf("dispersion", "velocity"),
+    "dispersion.eps_inf": _leaf("dispersion", "eps_inf"),
+    "dispersion.omega_max_eV": _leaf("dispersion", "omega_max"),
+    "dispersion.omega0_eV": _leaf("dispersion", "omega0"),
+    "dispersion.coupling_eV": _leaf("dispersion", "coupling"),
+    "dispersion.period_um": _leaf("dispersion", "period", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
+    "dispersion.probe_eV": _leaf("dispersion", "probe"),
+    "dispersion.coupling_strength_eV": _leaf("dispersion", "coupling"),
+    "dispersion.rabi_eV": _leaf("dispersion", "rabi"),
+    "dispersion.excited_decay_eV": _leaf("dispersion", "excited_decay"),
+    "dispersion.ground_dephasing_eV": _leaf("dispersion", "ground_dephasing"),
+    "dispersion.n1": _leaf("dispersion", "n1"),
+    "dispersion.n2": _leaf("dispersion", "n2"),
+    "dispersion.d1_um": _leaf("dispersion", "d1", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
+    "dispersion.d2_um": _leaf("dispersion", "d2", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
 }
+
 
 #: Per-pole keys "dispersion.poles.N.<field>" -> Lorentz array field.
 POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma", "group_velocities": "velocities"}
