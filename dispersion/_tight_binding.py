@@ -1,6 +1,5 @@
 """Coupled-resonator (tight-binding) band: omega(k) = omega_0 - 2 J cos(k Lambda)."""
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 

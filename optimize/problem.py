@@ -89,8 +89,9 @@ class Problem:
             )
         for p in self.free:
             check_parameter(self.scenario, p.key)
-            inside = self.scenario.replace({p.key: p.lower}), self.scenario.replace({p.key: p.upper})
-            del inside  # both bounds must themselves be valid scenario values
+            # Both bounds must themselves be valid scenario values (raises if not).
+            self.scenario.replace({p.key: p.lower})
+            self.scenario.replace({p.key: p.upper})
 
     @property
     def keys(self):

@@ -9,7 +9,6 @@ import jax
 import numpy as np
 
 import rates
-from rates import constants as const
 
 
 def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict:

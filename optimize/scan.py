@@ -111,7 +111,7 @@ class Scan:
     def evaluator(self):
         """jit(vmap) of (rate per year, d ln R / d key) with the batch sharded over devices."""
         template = build_model(self.scenario)
-        fixed = {k: float(self.scenario[k]) for k in self.sensitivity_keys if k not in self.shape_keys}
+        fixed = {k: float(self.scenario.value(k)) for k in self.sensitivity_keys if k not in self.shape_keys}
 
         def one(values):
             def log_rate(sens):

@@ -10,7 +10,6 @@ the same result as an uninterrupted one.
 import dataclasses
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 
@@ -92,7 +91,10 @@ def initial_positions(problem: Problem, settings: Settings):
     rng = np.random.default_rng(settings.seed)
     s = rng.uniform(0.05, 0.95, size=(settings.starts, n))
     for i, p in enumerate(problem.free):
-        current = problem.scenario.get(p.key)
+        try:
+            current = problem.scenario.value(p.key)
+        except KeyError:
+            current = None
         if isinstance(current, (int, float)) and (p.scale == "linear" or current > 0):
             s[0, i] = min(max(p.position(current), 0.02), 0.98)
     return s

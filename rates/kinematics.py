@@ -149,7 +149,7 @@ def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=1
 
     k = branch.wavenumber(omega)
     v_g = branch.group_velocity_at(omega)
-    v_g = jnp.where(found & jnp.isfinite(v_g), v_g, jnp.where(found, v_g, 1.0))
+    v_g = jnp.where(found, v_g, 1.0)
     energy_out = neutrino_energy(m_i, p) - omega
     safe_out = jnp.where(found & (energy_out > 0.0), energy_out, 1.0)
     d_slope = v_g + (k - p * c) / safe_out

@@ -260,6 +260,16 @@ class Scenario:
     def get(self, dotted, default=None):
         return self.values.get(dotted, default)
 
+    def value(self, dotted):
+        """The value of a continuous key, also an indexed one
+        (`dispersion.poles.N.delta_eps`, `dispersion.group_velocities.N`)."""
+        parts = dotted.split(".")
+        if parts[:2] == ["dispersion", "poles"] and len(parts) == 4:
+            return self.values["dispersion.poles"][int(parts[2])][parts[3]]
+        if parts[:2] == ["dispersion", "group_velocities"] and len(parts) == 3:
+            return self.values["dispersion.group_velocities"][int(parts[2])]
+        return self.values[dotted]
+
     def replace(self, updates: dict) -> "Scenario":
         """A new scenario with some dotted keys changed, validated again."""
         import copy

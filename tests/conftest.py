@@ -12,7 +12,6 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 # The SciPy reference path (tests/reference.py) is a test helper, not library code.
 sys.path.insert(0, str(Path(__file__).parent))
 
-import rates  # noqa: E402
 from rates.scenario import build_model, default_scenario  # noqa: E402
 
 #: Vacuum photon energy of nu_3 -> nu_1 at rest, NO, m_1 = 0, NuFIT 6.0 (eV).

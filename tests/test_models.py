@@ -187,7 +187,7 @@ def test_bragg_stop_bands_match_transfer_matrices(scale1, scale2):
 
 def test_bragg_unfolded_wavenumber_monotone_and_group_velocity():
     stack = quarter_wave()
-    ks, prev = [], -1.0
+    prev = -1.0
     for branch in stack.branches():
         lo, hi = (float(x) for x in branch.omega_window())
         w = np.linspace(lo, hi, 200)

@@ -117,3 +117,16 @@ def test_rerun_with_other_grid_refuses_foreign_parts(tmp_path):
     run_scan(Scan(scenario, [parse_axis("medium.detuning_eV=-2e-4:2e-4:3")], chunk=2), tmp_path / "s.nc", progress=False)
     with pytest.raises(ScenarioError, match="holds another scan"):
         run_scan(Scan(scenario, [parse_axis("medium.detuning_eV=-2e-4:2e-4:5")], chunk=2), tmp_path / "s.nc", progress=False)
+
+
+def test_sensitivity_to_an_indexed_key_that_is_not_scanned(tmp_path):
+    """Free keys such as dispersion.poles.0.delta_eps get sensitivities too (by autodiff)."""
+    scenario = default_scenario().replace({
+        "dispersion.model": "lorentz", "dispersion.eps_inf": 1.0,
+        "dispersion.poles": [{"delta_eps": 0.5, "omega_T_eV": 0.02, "gamma_eV": 0.0}],
+    })
+    scan = Scan(scenario, [parse_axis("medium.detuning_eV=0:1e-7:2")], extra=["dispersion.poles.0.delta_eps"], chunk=2)
+    ds = run_scan(scan, tmp_path / "p.nc", progress=False)
+    template = build_model(scenario)
+    expected = jax.grad(lambda d: jnp.log(rates.event_rate(with_parameters(template, {"dispersion.poles.0.delta_eps": d}))))(0.5)
+    assert float(ds.sensitivity.sel(parameter="dispersion.poles.0.delta_eps")[0]) == pytest.approx(float(expected), rel=1e-8)

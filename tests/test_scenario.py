@@ -1,6 +1,5 @@
 """Scenario files: the public key contract, defaults, and clear errors."""
 
-import tomllib
 
 import pytest
 
