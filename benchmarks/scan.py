@@ -1,13 +1,14 @@
 """Benchmark: scan throughput (designs per second) on every local JAX backend.
 
-    python benchmarks/scan.py [--points N]
+    python benchmarks/scan.py [--points N] [--loop M]
 
 For each available backend (CPU always; GPU when one is present), evaluates a
-linear-band scan over (group velocity x detuning) with value and gradient
-(the `cnbfluor scan` evaluator, jitted, vmapped, sharded over the backend's
-devices) and, in the same run, a plain Python loop of jitted single-design
-calls over the first designs. Prints designs/s and the ratio; writes
-benchmarks/output/scan.json.
+linear-band scan over (group velocity x detuning) with the `cnbfluor scan`
+evaluator (jitted, vmapped, sharded over the backend's devices) in four
+modes: {default, fast} quadrature x {rate and sensitivities, rate only}. In
+the same run a plain Python loop of jitted single-design calls (default
+quadrature, value and gradient) over the first designs is the reference.
+Prints designs/s and the ratio to the loop; writes benchmarks/output/scan.json.
 """
 
 import argparse
@@ -28,6 +29,15 @@ from optimize.scan import Scan, parse_axis  # noqa: E402
 from rates.scenario import build_model, default_scenario, with_parameters  # noqa: E402
 
 OMEGA = 0.025064915718988563
+MODES = [("default", True), ("default", False), ("fast", True), ("fast", False)]
+
+
+def _per_second(fn, arg, n, repeats=3):
+    jax.block_until_ready(fn(arg))
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        jax.block_until_ready(fn(arg))
+    return n * repeats / (time.perf_counter() - t0)
 
 
 def main(argv=None):
@@ -46,39 +56,27 @@ def main(argv=None):
     backends = ["cpu"] + (["gpu"] if any(d.platform == "gpu" for d in jax.devices()) else [])
     for backend in backends:
         with jax.default_device(jax.devices(backend)[0]):
-            scan = Scan(scenario, axes, chunk=n_v * n_d)
-            evaluate = scan.evaluator()
-            _, values = scan.points(0)
-            jax.block_until_ready(evaluate(values))
-            t0 = time.perf_counter()
-            repeats = 3
-            for _ in range(repeats):
-                jax.block_until_ready(evaluate(values))
-            t_batch = (time.perf_counter() - t0) / repeats
             template = build_model(scenario)
 
             def log_rate(vals):
                 return jnp.log(rates.event_rate(with_parameters(template, vals)))
 
             one = jax.jit(jax.value_and_grad(log_rate))
-            jax.block_until_ready(one({k: v[0] for k, v in values.items()}))
-            t0 = time.perf_counter()
-            for i in range(args.loop):
-                jax.block_until_ready(one({k: v[i] for k, v in values.items()}))
-            t_loop = (time.perf_counter() - t0) / args.loop
-        n = scan.chunk
-        row = {
-            "devices": [str(d) for d in jax.devices(backend)],
-            "designs": n,
-            "batched_designs_per_s": n / t_batch,
-            "python_loop_designs_per_s": 1 / t_loop,
-            "speedup": (n / t_batch) * t_loop,
-        }
+            scan = Scan(scenario, axes, chunk=n_v * n_d)
+            _, values = scan.points(0)
+            loop_rate = _per_second(
+                lambda v: [one({k: x[i] for k, x in v.items()}) for i in range(args.loop)][-1], values, args.loop, 1
+            )
+            row = {"devices": [str(d) for d in jax.devices(backend)], "designs": scan.chunk,
+                   "python_loop_designs_per_s": loop_rate}
+            print(f"{backend}: python loop (default quadrature, value + gradient): {loop_rate:,.0f} designs/s")
+            for quadrature, sensitivities in MODES:
+                scan = Scan(scenario, axes, chunk=n_v * n_d, quadrature=quadrature, sensitivities=sensitivities)
+                rate = _per_second(scan.evaluator(), values, scan.chunk)
+                label = f"{quadrature}, {'rate + sensitivities' if sensitivities else 'rate only'}"
+                row[label] = {"designs_per_s": rate, "vs_loop": rate / loop_rate}
+                print(f"{backend}: batched ({label}): {rate:,.0f} designs/s, x{rate / loop_rate:.1f} the loop")
         results[backend] = row
-        print(
-            f"{backend}: {n} designs (value + gradient): batched {row['batched_designs_per_s']:,.0f} designs/s, "
-            f"python loop {row['python_loop_designs_per_s']:,.0f} designs/s, x{row['speedup']:.1f}"
-        )
     out = ROOT / "benchmarks" / "output"
     out.mkdir(parents=True, exist_ok=True)
     (out / "scan.json").write_text(json.dumps(results, indent=2))

@@ -4,6 +4,8 @@
     cnbfluor optimize SCENARIO.toml [--json] [--out DIR] [--resume] [--quiet]
     cnbfluor scan SCENARIO.toml --param KEY=LO:HI:N[:log] ... --out scan.nc [--shard I/N]
     cnbfluor merge OUT.nc SHARD.nc ...
+    cnbfluor fig2 [SCENARIO.toml] [--out fig2.png] [--style STYLE]
+    cnbfluor plot SCAN.nc | OPTIMIZE_DIR [--out FILE] [--style STYLE]
 
 Errors in the input print one line naming the key and exit with status 2.
 """
@@ -25,6 +27,36 @@ def _cmd_rate(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(format_rate_report(report))
+    return 0
+
+
+def _cmd_fig2(args) -> int:
+    from .fig2 import fig2_data, draw_fig2
+
+    scenario = load_scenario(args.scenario)
+    try:
+        data = fig2_data(build_model(scenario))
+        draw_fig2(data, args.out, args.style)
+    except (ValueError, OSError) as err:
+        raise ScenarioError(str(err)) from None
+    print(f"cnbfluor fig2: {args.scenario or 'built-in default'} -> {args.out}")
+    print(f"  level spacing    E_vg = {data.level_spacing:.10g} eV,  Gamma_v = {data.width:.3g} eV")
+    print(f"  momentum         |p| 5/50/95% = {', '.join(f'{p:.3g}' for p in data.momenta)} eV")
+    for x in data.intersections:
+        print(f"  intersection     k = {x.k:.10g} eV, omega = {x.omega:.10g} eV  (branch {x.branch}, |p| = {x.p:.3g} eV, c = {x.c:g})")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from .plots import plot_file
+
+    try:
+        path, summary = plot_file(args.source, args.out, args.style)
+    except (ValueError, OSError) as err:
+        raise ScenarioError(str(err)) from None
+    print(f"cnbfluor plot: {args.source} -> {path}")
+    print(f"  best             {summary['best_rate_per_year']:.6g} /yr"
+          + (f" at {', '.join(f'{k} = {v:.6g}' for k, v in summary['at'].items())}" if "at" in summary else ""))
     return 0
 
 
@@ -71,7 +103,11 @@ def _cmd_scan(args) -> int:
             raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N") from None
         if not 0 <= index < count:
             raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N")
-    scan = Scan(scenario, [parse_axis(p) for p in args.param], extra=extra, chunk=args.chunk)
+    try:
+        scan = Scan(scenario, [parse_axis(p) for p in args.param], extra=extra, chunk=args.chunk,
+                    quadrature=args.quadrature, sensitivities=not args.no_sensitivities)
+    except ValueError as err:
+        raise _Error(str(err)) from None
     ds = run_scan(scan, args.out, shard=(index, count), progress=not args.quiet)
     done = int(ds["evaluated"].sum())
     print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
@@ -127,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a scanned scenario key (repeat for more axes)")
     scan.add_argument("--out", required=True, help="output netCDF file")
     scan.add_argument("--chunk", type=int, default=256, help="grid points per jitted batch")
+    scan.add_argument("--quadrature", default="default", choices=("fast", "default", "fine"),
+                      help="quadrature sizes: fast (3e-5), default (2e-6), fine (5e-9 relative)")
+    scan.add_argument("--no-sensitivities", action="store_true",
+                      help="rate only: skip the gradient (about twice as fast)")
     scan.add_argument("--shard", default=None, metavar="I/N", help="evaluate only shard I of N")
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     scan.set_defaults(func=_cmd_scan)
@@ -134,6 +174,27 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("out", help="output netCDF file")
     merge.add_argument("shards", nargs="+", help="shard files written by cnbfluor scan --shard")
     merge.set_defaults(func=_cmd_merge)
+    fig = sub.add_parser(
+        "fig2",
+        help="the paper's Fig. 2 for a scenario (dispersion, energy-transfer band, intersections)",
+        description="Draw the medium's photon dispersion omega(k), the vacuum line, the energy "
+        "transfer E_i - E'_j(k) at the central momentum with the band swept by the 5-95%% momentum "
+        "range, every intersection, and an inset on the p = 0 intersection with Gamma_v.",
+    )
+    fig.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (default: built-in)")
+    fig.add_argument("--out", default="fig2.png", help="output file; PNG, PDF or SVG by extension (default: fig2.png)")
+    fig.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file (overrides ours)")
+    fig.set_defaults(func=_cmd_fig2)
+    plot = sub.add_parser(
+        "plot",
+        help="plot a scan (.nc) or an optimisation trace (optimize --out folder)",
+        description="1-D scans: rate and elasticities; 2-D scans: a log10 rate map with the optimum "
+        "marked; an optimize output folder (or its checkpoint.npz): the trace of every start.",
+    )
+    plot.add_argument("source", help="scan .nc file, or optimize --out folder / checkpoint.npz")
+    plot.add_argument("--out", default=None, help="output file (default: next to the source, .png)")
+    plot.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file (overrides ours)")
+    plot.set_defaults(func=_cmd_plot)
     return parser
 
 

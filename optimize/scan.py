@@ -72,7 +72,8 @@ def parse_axis(text: str) -> Axis:
 class Scan:
     """A scan of a scenario over axes; sensitivities for `axes` keys plus `extra` keys."""
 
-    def __init__(self, scenario: Scenario, axes, extra=(), chunk: int = 256):
+    def __init__(self, scenario: Scenario, axes, extra=(), chunk: int = 256,
+                 quadrature: str = "default", sensitivities: bool = True):
         if not axes:
             raise ScenarioError("scan: give at least one --param KEY=LO:HI:N")
         keys = [a.key for a in axes]
@@ -84,7 +85,9 @@ class Scan:
             scenario.replace({axis.key: float(axis.upper)})
         self.scenario = scenario
         self.axes = tuple(axes)
-        self.sensitivity_keys = tuple(keys) + tuple(k for k in extra if k not in keys)
+        self.quadrature = quadrature
+        rates.quadrature_named(quadrature)
+        self.sensitivity_keys = tuple(keys) + tuple(k for k in extra if k not in keys) if sensitivities else ()
         for key in self.sensitivity_keys:
             check_parameter(scenario, key)
         n_dev = jax.local_device_count()
@@ -96,7 +99,7 @@ class Scan:
 
     def fingerprint(self) -> str:
         text = json.dumps([self.scenario.values, [dataclasses.asdict(a) for a in self.axes],
-                           self.sensitivity_keys, self.chunk], sort_keys=True, default=str)
+                           self.sensitivity_keys, self.chunk, self.quadrature], sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def points(self, chunk_index: int):
@@ -110,7 +113,7 @@ class Scan:
 
     def evaluator(self):
         """jit(vmap) of (rate per year, d ln R / d key) with the batch sharded over devices."""
-        template = build_model(self.scenario)
+        template = build_model(self.scenario, rates.quadrature_named(self.quadrature))
         fixed = {k: float(self.scenario.value(k)) for k in self.sensitivity_keys if k not in self.shape_keys}
 
         def one(values):
@@ -118,6 +121,8 @@ class Scan:
                 return jnp.log(rates.event_rate(with_parameters(template, {**values, **sens})))
 
             sens0 = {k: values[k] if k in values else jnp.asarray(fixed[k]) for k in self.sensitivity_keys}
+            if not sens0:  # rate only: no reverse pass
+                return jnp.exp(log_rate({})), jnp.zeros((0,))
             value, grads = jax.value_and_grad(log_rate)(sens0)
             return jnp.exp(value), jnp.stack([grads[k] for k in self.sensitivity_keys])
 
@@ -150,7 +155,7 @@ class Scan:
         ds = xr.Dataset(
             {
                 "rate_per_year": (dims, rate.reshape(self.shape), {"units": "1/yr", "long_name": "momentum-averaged event rate"}),
-                "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (-1,)),
+                "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (len(self.sensitivity_keys),)),
                                 {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
                 "evaluated": (dims, evaluated.reshape(self.shape).astype(np.int8)),
             },
@@ -161,6 +166,7 @@ class Scan:
                 "sensitivity_keys": json.dumps(self.sensitivity_keys),
                 "fingerprint": self.fingerprint(),
                 "chunk": self.chunk,
+                "quadrature": self.quadrature,
                 "created_by": "cnbfluor scan",
             },
         )

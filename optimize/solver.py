@@ -286,32 +286,12 @@ def _result(problem, settings, template, z, f, history, steps_taken, done, out_d
     if out_dir is not None:
         out_dir = Path(out_dir)
         (out_dir / "best.toml").write_text(result["scenario_toml"])
-        result["trace_plot"] = str(plot_trace(history, out_dir / "trace.png"))
+        from .plots import plot_trace
+
+        result["trace_plot"] = str(plot_trace(history, out_dir / "trace.png", objective=problem.objective))
         result["files"] = {name: str(out_dir / name) for name in ("best.toml", "result.json", "trace.png", "checkpoint.npz")}
         (out_dir / "result.json").write_text(json.dumps(result, indent=2))
     return result
-
-
-def plot_trace(history, path):
-    """Event rate against step, one line per start (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    trace = np.exp(np.asarray(history))  # (steps, starts)
-    fig, ax = plt.subplots(figsize=(6, 4), constrained_layout=True)
-    for i in range(trace.shape[1]):
-        ax.plot(np.arange(1, trace.shape[0] + 1), trace[:, i], lw=1.2, label=f"start {i}")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("event rate [1/yr]")
-    ax.set_title("optimisation trace")
-    if trace.shape[1] <= 10:
-        ax.legend(fontsize=7, ncol=2)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def load_problem(path):

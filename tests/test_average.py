@@ -1,5 +1,6 @@
 """The momentum-averaged rate against SciPy adaptive quadrature, and its limits."""
 
+import dataclasses
 import math
 
 import equinox as eqx
@@ -148,3 +149,16 @@ def test_spectrum_integrates_to_rate_without_lorentzian(default_model):
     peak = float(rates.channel_strength(model.medium, model.neutrinos.mixing_squared(), roots.omega[0], roots.k[0]) * roots.dk[0])
     assert integral == pytest.approx(peak, rel=2e-2)
     assert np.all(np.asarray(spectrum) >= 0)
+
+
+@pytest.mark.parametrize(
+    "medium, dist", [("vacuum", "fermi-dirac"), ("band-vg0.0001", "maxwellian"), ("band-vg1e-06", "fermi-dirac"),
+                     ("index-1.5", "monochromatic")],
+)
+def test_named_quadratures_against_adaptive_quadrature(default_model, medium, dist):
+    """`fast` (used by quick scans) within 1e-4 of SciPy, `fine` within 1e-7."""
+    model = with_parts(default_model, MEDIA[medium], DISTRIBUTIONS[dist], detuning=0.2e-4 * float(MEDIA[medium].group_velocity(0.02)))
+    ref = ReferenceRate(model).averaged()
+    for name, tol in (("fast", 1e-4), ("fine", 1e-7)):
+        quad = dataclasses.replace(model, quadrature=rates.quadrature_named(name))
+        assert float(jax.jit(rates.averaged_rate)(quad)) == pytest.approx(ref, rel=tol), name

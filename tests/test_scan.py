@@ -130,3 +130,19 @@ def test_sensitivity_to_an_indexed_key_that_is_not_scanned(tmp_path):
     template = build_model(scenario)
     expected = jax.grad(lambda d: jnp.log(rates.event_rate(with_parameters(template, {"dispersion.poles.0.delta_eps": d}))))(0.5)
     assert float(ds.sensitivity.sel(parameter="dispersion.poles.0.delta_eps")[0]) == pytest.approx(float(expected), rel=1e-8)
+
+
+def test_rate_only_scan_with_fast_quadrature(tmp_path):
+    """`sensitivities=False` gives the same rates with no parameter axis; `fast` stays within 1e-4."""
+    scenario = band_scenario()
+    axes = [parse_axis("dispersion.group_velocity=1e-5:1:4:log")]
+    full = run_scan(Scan(scenario, axes, chunk=4), tmp_path / "full.nc", progress=False)
+    only = run_scan(Scan(scenario, axes, chunk=4, sensitivities=False), tmp_path / "only.nc", progress=False)
+    fast = run_scan(Scan(scenario, axes, chunk=4, quadrature="fast", sensitivities=False),
+                    tmp_path / "fast.nc", progress=False)
+    assert only.sizes["parameter"] == 0
+    np.testing.assert_allclose(only.rate_per_year.values, full.rate_per_year.values, rtol=1e-12)
+    np.testing.assert_allclose(fast.rate_per_year.values, full.rate_per_year.values, rtol=1e-4)
+    assert fast.attrs["quadrature"] == "fast"
+    with pytest.raises(ValueError, match="quadrature: unknown name 'coarse'; allowed: fast, default, fine"):
+        Scan(scenario, axes, quadrature="coarse")

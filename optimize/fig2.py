@@ -1,0 +1,257 @@
+"""The paper's Fig. 2 for any scenario: where the photon dispersion meets the energy transfer.
+
+Emission needs a photon (k, omega) on the medium's dispersion that carries the
+energy the neutrino gives up,
+
+    Delta E(k; p, c) = E_i(p) - E'_j(k) = sqrt(m_i^2 + p^2) - sqrt(m_j^2 + p^2 + k^2 - 2 p k c),
+
+so the photon energies are the intersections of omega(k) with Delta E(k). At
+p = 0 (the paper's figure) there is one curve; the relic momentum spread turns
+it into a band, and only the part of the band where the dispersion lies within
+Gamma_v of the level spacing E_vg is resonant. A flat omega(k) keeps the whole
+band's intersections inside that window.
+
+`fig2_data` computes everything the figure shows (plain numpy arrays, so that
+tests can check the plotted numbers); `draw_fig2` draws it.
+"""
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from rates.average import level_spacing, rest_roots
+from rates.kinematics import dispersion_roots
+from rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
+
+#: hc in eV um: lambda [um] = 2 pi / k = HC_EV_UM / k [eV].
+HC_EV_UM = 1.2398419843320025
+#: E / h in THz per eV.
+THZ_PER_EV = 241.79892623048958
+
+
+@dataclasses.dataclass(frozen=True)
+class Intersection:
+    """A root of omega(k) = Delta E(k; p, c): photon `k`, `omega` (eV) on `branch`, at (`p`, `c`)."""
+
+    k: float
+    omega: float
+    branch: int
+    p: float
+    c: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Fig2Data:
+    """What `draw_fig2` plots; energies and wavenumbers in eV.
+
+    - `branches`, `zoom_branches`: one `(k, omega)` pair of arrays per
+      dispersion branch, for the main panel and for the inset.
+    - `k`: the wavenumber grid of the energy-transfer curves; `rest`
+      Delta E(k; 0), `central` Delta E(k; p_central, c = 0), `band_lo` and
+      `band_hi` its extremes over p in [p_lo, p_hi] and c in [-1, 1].
+    - `momenta`: `(p_lo, p_central, p_hi)`, the distribution's 5%, 50% and
+      95% points of |p| (all zero for `rest`).
+    - `intersections`: at p = 0 and at the central momentum.
+    - `level_spacing` E_vg and `width` Gamma_v; `zoom`: the inset's
+      `(k0, dk, omega0, domega)` half-widths around the p = 0 intersection;
+      `masses`: `(m_i, m_j)`.
+    """
+
+    branches: tuple
+    zoom_branches: tuple
+    k: np.ndarray
+    rest: np.ndarray
+    central: np.ndarray
+    band_lo: np.ndarray
+    band_hi: np.ndarray
+    momenta: tuple
+    intersections: tuple
+    level_spacing: float
+    width: float
+    zoom: tuple
+    masses: tuple
+    title: str
+
+
+def momentum_quantiles(momentum, levels=(0.05, 0.5, 0.95)):
+    """|p| (eV) below which the given fractions of the distribution lie."""
+    if isinstance(momentum, Rest):
+        return tuple(0.0 for _ in levels)
+    if isinstance(momentum, Monochromatic):
+        return tuple(float(momentum.momentum) for _ in levels)
+    if not isinstance(momentum, (FermiDirac, Maxwellian)):
+        raise ValueError(f"momentum: no quantiles for {type(momentum).__name__}")
+    p = np.linspace(0.0, float(momentum.cutoff), 20001)
+    density = np.asarray(momentum.density(jnp.asarray(p)))
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(p))])
+    return tuple(float(np.interp(level, cdf / cdf[-1], p)) for level in levels)
+
+
+def energy_transfer(k, m_i, m_j, p, c):
+    """Delta E(k; p, c) = E_i(p) - E'_j(k), eV (numpy, broadcasts)."""
+    return np.sqrt(m_i**2 + p**2) - np.sqrt(m_j**2 + p**2 + k**2 - 2.0 * p * k * c)
+
+
+def _intersections(model, p, c):
+    nu = model.neutrinos
+    q = model.quadrature
+    roots = dispersion_roots(model.dispersion, nu.m_initial, nu.m_final, p, c,
+                             n_grid=q.root_grid, max_roots=q.max_roots)
+    return tuple(
+        Intersection(float(k), float(w), int(b), float(p), float(c))
+        for k, w, b, ok in zip(roots.k, roots.omega, roots.branch, roots.valid)
+        if bool(ok)
+    )
+
+
+def fig2_data(model, n_k=801, n_branch=1500):
+    """Curves, band, intersections and zoom window of the Fig. 2 picture for `model`.
+
+    **Arguments:** `model`: a `rates.RateModel`; `n_k`, `n_branch`: samples of the
+    energy-transfer grid and of each dispersion branch.
+
+    **Returns:** `Fig2Data`. Raises `ValueError` when the dispersion has no
+    root at p = 0 (nothing to draw an intersection for).
+    """
+    nu = model.neutrinos
+    m_i, m_j = float(nu.m_initial), float(nu.m_final)
+    p_lo, p_mid, p_hi = momentum_quantiles(model.momentum)
+    rest = rest_roots(model)
+    if not bool(np.any(rest.valid)):
+        raise ValueError(
+            f"dispersion: {model.dispersion.describe()} has no photon root at p = 0 in its window; "
+            "nothing to intersect"
+        )
+    at_rest = _intersections(model, 0.0, 0.0)
+    central = _intersections(model, p_mid, 0.0) if p_mid > 0 else ()
+    k0, w0 = at_rest[0].k, at_rest[0].omega
+
+    # Main panel: from k = 0 to past the p = 0 intersection and the band's top edge.
+    k_max = 1.6 * max(k0, m_i - m_j)
+    k = np.linspace(0.0, k_max, n_k)
+    rest_curve = energy_transfer(k, m_i, m_j, 0.0, 0.0)
+    mid_curve = energy_transfer(k, m_i, m_j, p_mid, 0.0)
+    lo, hi = _band(k, m_i, m_j, p_lo, p_hi)
+
+    w_top = 1.15 * max(float(np.max(hi)), w0)
+    branches = tuple(_branch_curve(b, (0.0, k_max), (0.0, w_top), n_branch) for b in model.dispersion.branches())
+
+    # Inset: the k range the band sweeps through E_vg, and the resonance.
+    energy = float(level_spacing(model))
+    gamma = 0.5 * float(model.medium.width)
+    lo0, hi0 = _band(np.array([k0]), m_i, m_j, p_lo, p_hi)
+    slope = abs(float(k0 / np.sqrt(m_j**2 + k0**2))) if k0 > 0 else 1.0
+    dk = max(0.75 * float(hi0[0] - lo0[0]) / max(slope, 1e-12), 20 * gamma)
+    v_g = abs(float(rest.group_velocity[0]))  # roots are sorted valid-first
+    domega = max(4.0 * gamma, 1.3 * v_g * dk)
+    zoom_branches = tuple(
+        _branch_curve(b, (k0 - 1.5 * dk, k0 + 1.5 * dk), (energy - 1.5 * domega, energy + 1.5 * domega), 801)
+        for b in model.dispersion.branches()
+    )
+    title = f"{model.dispersion.describe()}\n{model.momentum.describe()}"
+    return Fig2Data(
+        branches=branches, zoom_branches=zoom_branches, k=k, rest=rest_curve, central=mid_curve, band_lo=lo, band_hi=hi,
+        momenta=(p_lo, p_mid, p_hi), intersections=at_rest + central,
+        level_spacing=energy, width=2 * gamma, zoom=(k0, dk, energy, domega), masses=(m_i, m_j), title=title,
+    )
+
+
+def _branch_curve(branch, k_range, w_range, n):
+    """(k, omega) samples of a branch inside the box k_range x w_range.
+
+    Bands given as omega(k) are sampled in k (a flat band spans a wide k range
+    in a narrow omega range); the others (Lorentz, EIT, Bragg) in omega.
+    """
+    if hasattr(branch, "omega") and hasattr(branch, "k_min"):
+        lo = max(k_range[0], float(branch.k_min))
+        hi = min(k_range[1], float(branch.k_max))
+        k = np.linspace(lo, hi, n) if hi > lo else np.zeros(0)
+        omega = np.asarray(branch.omega(jnp.asarray(k)))
+    else:
+        a, b = (float(x) for x in branch.omega_window())
+        lo, hi = max(a, w_range[0]), min(b, w_range[1])
+        omega = np.linspace(lo, hi, n) if hi > lo else np.zeros(0)
+        k = np.asarray(branch.wavenumber(jnp.asarray(omega)))
+    keep = (k >= k_range[0]) & (k <= k_range[1]) & (omega >= w_range[0]) & (omega <= w_range[1])
+    return k[keep], omega[keep]
+
+
+def _band(k, m_i, m_j, p_lo, p_hi, n_p=201):
+    """min and max of Delta E(k; p, c) over p in [p_lo, p_hi], c in [-1, 1] (extremes at c = +-1)."""
+    p = np.linspace(p_lo, p_hi, n_p)[:, None]
+    low = energy_transfer(k[None, :], m_i, m_j, p, -1.0).min(axis=0)
+    high = energy_transfer(k[None, :], m_i, m_j, p, 1.0).max(axis=0)
+    return low, high
+
+
+def draw_fig2(data: Fig2Data, path=None, style=None):
+    """Draw `data` (Fig. 2 with a zoomed inset); save to `path` (PNG/PDF/SVG by extension).
+
+    **Returns:** the matplotlib `Figure`.
+    """
+    from .plots import figure_style, secondary_axes
+
+    import matplotlib.pyplot as plt
+
+    with figure_style(style):
+        fig, ax = plt.subplots(figsize=(7.0, 5.2))
+        ax.fill_between(data.k, data.band_lo, data.band_hi, color="tab:orange", alpha=0.25, lw=0,
+                        label=r"$E_i - E'_j(k)$, 5–95% of $|p|$")
+        ax.plot(data.k, data.central, color="tab:orange", lw=1.6,
+                label=rf"$E_i - E'_j(k)$, $|p| = {data.momenta[1]:.2g}$ eV, $c = 0$")
+        ax.plot(data.k, data.rest, color="tab:red", lw=1.0, ls=":", label=r"$E_i - E'_j(k)$, $p = 0$")
+        ax.plot(data.k, data.k, color="0.4", lw=1.0, ls="--", label=r"vacuum $\omega = k$")
+        for i, (kk, ww) in enumerate(data.branches):
+            ax.plot(kk, ww, color="tab:blue", lw=1.8, label="medium $\\omega(k)$" if i == 0 else None)
+        ks = [x.k for x in data.intersections]
+        ws = [x.omega for x in data.intersections]
+        ax.plot(ks, ws, ls="none", marker="o", ms=5, mfc="white", mec="k", mew=1.2, label="intersections",
+                gid="intersections")
+        ax.axhline(data.level_spacing, color="tab:green", lw=0.8, ls="-.", label=r"$E_{vg}$")
+        ax.set_xlim(0.0, data.k[-1])
+        top = 1.15 * max(float(np.max(data.band_hi)), data.level_spacing)
+        ax.set_ylim(0.0, top)
+        ax.set_xlabel(r"photon wavenumber $k$ [eV]")
+        ax.set_ylabel(r"photon energy $\omega$ [eV]")
+        ax.set_title(data.title, fontsize="small")
+        secondary_axes(ax)
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+        _inset(ax, data)
+        if path is not None:
+            fig.savefig(path)
+    return fig
+
+
+def _inset(ax, data: Fig2Data):
+    """Zoom on the p = 0 intersection, in offsets from (k0, E_vg): the flat band against Gamma_v."""
+    k0, dk, w0, dw = data.zoom
+    inset = ax.inset_axes([0.60, 0.08, 0.37, 0.40])
+    k = np.linspace(k0 - dk, k0 + dk, 401)
+    # Re-evaluate the band on the zoomed grid (the main grid is far too coarse here).
+    lo, hi = _band(k, *data.masses, data.momenta[0], data.momenta[2])
+    inset.fill_between(k - k0, lo - w0, hi - w0, color="tab:orange", alpha=0.25, lw=0)
+    inset.axhspan(-0.5 * data.width, 0.5 * data.width, color="tab:green", alpha=0.3, lw=0)
+    for kk, ww in data.zoom_branches:
+        inset.plot(kk - k0, ww - w0, color="tab:blue", lw=1.8)
+    near = [x for x in data.intersections if abs(x.k - k0) <= dk and abs(x.omega - w0) <= dw]
+    inset.plot([x.k - k0 for x in near], [x.omega - w0 for x in near], ls="none", marker="o", ms=4,
+               mfc="white", mec="k")
+    inset.set_xlim(-dk, dk)
+    inset.set_ylim(-dw, dw)
+    inset.set_xlabel(rf"$k - {k0:.6g}$ eV", fontsize="x-small")
+    inset.set_ylabel(r"$\omega - E_{vg}$ [eV]", fontsize="x-small")
+    inset.tick_params(labelsize="x-small")
+    inset.ticklabel_format(style="sci", scilimits=(-3, 3))
+    inset.xaxis.get_offset_text().set_fontsize("x-small")
+    inset.yaxis.get_offset_text().set_fontsize("x-small")
+    inset.set_title(rf"zoom: $\Gamma_v$ = {data.width:.2g} eV (green)", fontsize="x-small")
+    return inset
+
+
+def fig2(model, path=None, style=None):
+    """`fig2_data` then `draw_fig2`. **Returns:** `(Fig2Data, Figure)`."""
+    data = fig2_data(model)
+    return data, draw_fig2(data, path, style)
+
+
