@@ -13,6 +13,7 @@ Errors in the input print one line naming the key and exit with status 2.
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from rates.scenario import ScenarioError, build_model, load_scenario
 
@@ -35,6 +36,7 @@ def _cmd_fig2(args) -> int:
 
     scenario = load_scenario(args.scenario)
     try:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         data = fig2_data(build_model(scenario))
         draw_fig2(data, args.out, args.style)
     except (ValueError, OSError) as err:
@@ -51,6 +53,8 @@ def _cmd_plot(args) -> int:
     from .plots import plot_file
 
     try:
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         path, summary = plot_file(args.source, args.out, args.style)
     except (ValueError, OSError) as err:
         raise ScenarioError(str(err)) from None

@@ -35,6 +35,19 @@ def test_readme_default_output_is_current():
     assert result.stdout.strip() == shown
 
 
+def test_readme_fig2_output_is_current(tmp_path):
+    """The tour's `cnbfluor fig2` printout is what the command prints today (up to the output path)."""
+    block = re.search(r"\$ (cnbfluor fig2 .*?)\n(.*?)```", README, re.S)
+    args = block.group(1).split()[1:]
+    shown_out = args[args.index("--out") + 1]
+    args[args.index("--out") + 1] = str(tmp_path / "fig2.png")
+    result = subprocess.run([sys.executable, "-m", "optimize.cli", *args], capture_output=True, text=True,
+                            cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().replace(str(tmp_path / "fig2.png"), shown_out) == block.group(2).strip()
+    assert (ROOT / "docs" / "fig2_slow_light.png").exists()  # the figure the README shows
+
+
 def test_readme_documents_every_scenario_key():
     from rates.scenario import SCHEMA
 
