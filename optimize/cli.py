@@ -127,6 +127,11 @@ def _cmd_merge(args) -> int:
     return 0
 
 
+def _figure_options(parser, out_default, out_help):
+    parser.add_argument("--out", default=out_default, help=out_help)
+    parser.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file (overrides ours)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnbfluor",
@@ -186,8 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "range, every intersection, and an inset on the p = 0 intersection with Gamma_v.",
     )
     fig.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (default: built-in)")
-    fig.add_argument("--out", default="fig2.png", help="output file; PNG, PDF or SVG by extension (default: fig2.png)")
-    fig.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file (overrides ours)")
+    _figure_options(fig, "fig2.png", "output file; PNG, PDF or SVG by extension (default: fig2.png)")
     fig.set_defaults(func=_cmd_fig2)
     plot = sub.add_parser(
         "plot",
@@ -196,8 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         "marked; an optimize output folder (or its checkpoint.npz): the trace of every start.",
     )
     plot.add_argument("source", help="scan .nc file, or optimize --out folder / checkpoint.npz")
-    plot.add_argument("--out", default=None, help="output file (default: next to the source, .png)")
-    plot.add_argument("--style", default=None, help="matplotlib style name or .mplstyle file (overrides ours)")
+    _figure_options(plot, None, "output file (default: next to the source, .png)")
     plot.set_defaults(func=_cmd_plot)
     return parser
 

@@ -61,9 +61,10 @@ class Quadrature:
     """Static sizes of the quadrature rules.
 
     The defaults agree with adaptive quadrature to better than 3e-7 relative
-    (measured over vacuum and linear bands with v_g = 1 ... 1e-6, every
-    distribution, on and off resonance); (16, 8, 8, 6) reaches ~2e-9 at about
-    twice the cost.
+    on and near resonance (measured over vacuum and linear bands with v_g =
+    1 ... 1e-6, every distribution), 2e-6 three smear widths off it;
+    (16, 8, 8, 6) (`QUADRATURES["fine"]`) reaches ~2e-9 at about twice the
+    cost. `QUADRATURES` names these and a `fast` set (3e-5).
 
     - `outer_panels`, `outer_nodes`: uniform panels in u and Gauss-Legendre
       nodes per panel for the photon-energy integral.

@@ -30,3 +30,27 @@ def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def write_study(out: Path, name: str, text: str, tables: dict):
+    """Print the Markdown `text` and write it as `<name>.md`, and each `{file stem: rows}` as CSV."""
+    print(text)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text(text)
+    for stem, rows in tables.items():
+        write_csv(out / f"{stem}.csv", rows)
+
+
+def finish_rate_figure(fig, ax, path, xlabel, title):
+    """Log-log axes with the event rate on y, a small legend; save `path` and close."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("event rate [1/yr]")
+    ax.set_title(title)
+    ax.legend(fontsize="x-small", loc="lower left")
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -21,7 +21,7 @@ import jax
 import numpy as np
 
 import rates
-from _output import markdown_table, study_arguments, write_csv
+from _output import finish_rate_figure, markdown_table, study_arguments, write_study
 from rates.scenario import build_model, default_scenario
 
 
@@ -85,15 +85,8 @@ def figure(rows, path):
         ax.axvline(1e-4, color="tab:red", lw=0.8, ls=":")
         ax.text(1.15e-4, 0.97, r"$\Delta p = 10^{-4}$ eV", fontsize="small", color="tab:red", va="top",
                 transform=ax.get_xaxis_transform())
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(r"maxwellian width $\sigma$ [eV]")
-        ax.set_ylabel("event rate [1/yr]")
-        ax.set_title(r"M1, NO, $\nu_3\to\nu_1$, vacuum, $l$ = 3 m")
-        ax.legend(fontsize="x-small", loc="lower left")
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return finish_rate_figure(fig, ax, path, r"maxwellian width $\sigma$ [eV]",
+                                  r"M1, NO, $\nu_3\to\nu_1$, vacuum, $l$ = 3 m")
 
 
 def main(argv=None):
@@ -119,11 +112,7 @@ def main(argv=None):
         "paper-style estimate as 1/sigma^2.",
         "",
     ])
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "momentum_spread.md").write_text(text)
-    write_csv(args.out / "momentum_spread.csv", rows)
-    write_csv(args.out / "momentum_spread_sweep.csv", swept)
+    write_study(args.out, "momentum_spread", text, {"momentum_spread": rows, "momentum_spread_sweep": swept})
     figure(swept, args.out / "momentum_spread.png")
     return rows, swept
 

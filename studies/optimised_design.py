@@ -19,7 +19,7 @@ import dataclasses
 from pathlib import Path
 
 import rates
-from _output import markdown_table, study_arguments, write_csv
+from _output import markdown_table, study_arguments, write_study
 from optimize.fig2 import fig2
 from optimize.solver import load_problem, optimize
 from rates.scenario import build_model
@@ -67,9 +67,7 @@ def main(argv=None):
         *[f"- {note}" for note in result["notes"]],
         "",
     ])
-    print(text)
-    (args.out / "optimised_design.md").write_text(text)
-    write_csv(args.out / "optimised_design.csv", [row])
+    write_study(args.out, "optimised_design", text, {"optimised_design": [row]})
     import matplotlib.pyplot as plt
 
     plt.close(fig)

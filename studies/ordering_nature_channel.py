@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 import rates
-from _output import markdown_table, study_arguments, write_csv
+from _output import markdown_table, study_arguments, write_study
 from rates.average import rest_roots
 from rates.scenario import build_model, default_scenario
 
@@ -89,10 +89,7 @@ def main(argv=None):
                         "Dirac averaged, vacuum", "Dirac averaged, slow band", "Majorana averaged, slow band"], body),
         "",
     ])
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ordering_nature_channel.md").write_text(text)
-    write_csv(args.out / "ordering_nature_channel.csv", rows)
+    write_study(args.out, "ordering_nature_channel", text, {"ordering_nature_channel": rows})
     figure(rows, args.out / "ordering_nature_channel.png")
     return rows
 

@@ -7,7 +7,7 @@ paper's numbers and the spec's. Writes studies/output/paper_reproduction.{md,csv
 """
 
 import rates
-from _output import study_arguments, write_csv
+from _output import study_arguments, write_study
 from rates.scenario import build_model, default_scenario
 
 PAPER_ROWS = [
@@ -65,10 +65,7 @@ def main(argv=None):
     args = study_arguments(__doc__).parse_args(argv)
     rest_rows = rest_table()
     text = markdown(rest_rows)
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "paper_reproduction.md").write_text(text)
-    write_csv(args.out / "paper_reproduction.csv", rest_rows)
+    write_study(args.out, "paper_reproduction", text, {"paper_reproduction": rest_rows})
     return rest_rows
 
 

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 import rates
-from _output import markdown_table, study_arguments, write_csv
+from _output import finish_rate_figure, markdown_table, study_arguments, write_study
 from rates.average import rest_roots
 from rates.scenario import build_model, default_scenario, with_parameters
 
@@ -85,15 +85,8 @@ def figure(rows, v_cross, path):
         ax.axvline(v_cross, color="0.4", ls=":", lw=1.0)
         ax.text(v_cross * 1.3, 0.03, r"$v_g\langle p\rangle = \Gamma_v$", transform=ax.get_xaxis_transform(),
                 fontsize="small", color="0.3")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel(r"group velocity at the resonant photon $v_g$ [c]")
-        ax.set_ylabel("event rate [1/yr]")
-        ax.set_title(r"slow-light gain: M1, NO, $\nu_3\to\nu_1$, Fermi-Dirac, $l$ = 3 m")
-        ax.legend(fontsize="x-small", loc="lower left")
-        fig.savefig(path)
-        plt.close(fig)
-    return path
+        return finish_rate_figure(fig, ax, path, r"group velocity at the resonant photon $v_g$ [c]",
+                                  r"slow-light gain: M1, NO, $\nu_3\to\nu_1$, Fermi-Dirac, $l$ = 3 m")
 
 
 def main(argv=None):
@@ -114,10 +107,7 @@ def main(argv=None):
         markdown_table(["medium", "design", "v_g [c]", "averaged rate [/yr]", "at rest [/yr]", "averaged / at rest"], body),
         "",
     ])
-    print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "slow_light_gain.md").write_text(text)
-    write_csv(args.out / "slow_light_gain.csv", rows)
+    write_study(args.out, "slow_light_gain", text, {"slow_light_gain": rows})
     figure(rows, v_cross, args.out / "slow_light_gain.png")
     return rows, v_cross
 
