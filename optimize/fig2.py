@@ -19,15 +19,17 @@ import dataclasses
 
 import jax.numpy as jnp
 import numpy as np
+import scipy.constants as _const
 
+from dispersion import AbstractBandInK
 from rates.average import level_spacing, rest_roots
 from rates.kinematics import dispersion_roots
 from rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 
 #: hc in eV um: lambda [um] = 2 pi / k = HC_EV_UM / k [eV].
-HC_EV_UM = 1.2398419843320025
+HC_EV_UM = _const.h * _const.c / _const.e * 1e6
 #: E / h in THz per eV.
-THZ_PER_EV = 241.79892623048958
+THZ_PER_EV = _const.e / _const.h / 1e12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +165,7 @@ def _branch_curve(branch, k_range, w_range, n):
     Bands given as omega(k) are sampled in k (a flat band spans a wide k range
     in a narrow omega range); the others (Lorentz, EIT, Bragg) in omega.
     """
-    if hasattr(branch, "omega") and hasattr(branch, "k_min"):
+    if isinstance(branch, AbstractBandInK):
         lo = max(k_range[0], float(branch.k_min))
         hi = min(k_range[1], float(branch.k_max))
         k = np.linspace(lo, hi, n) if hi > lo else np.zeros(0)
