@@ -16,6 +16,7 @@ tests can check the plotted numbers); `draw_fig2` draws it.
 """
 
 import dataclasses
+import textwrap
 
 import jax.numpy as jnp
 import numpy as np
@@ -147,16 +148,29 @@ def fig2_data(model, n_k=801, n_branch=1500):
     dk = max(0.75 * float(hi0[0] - lo0[0]) / max(slope, 1e-12), 20 * gamma)
     v_g = abs(float(rest.group_velocity[0]))  # roots are sorted valid-first
     domega = max(4.0 * gamma, 1.3 * v_g * dk)
+    dk, domega = _fit_narrow_branch(model.dispersion.branches()[at_rest[0].branch], k0, energy, dk, domega, gamma)
     zoom_branches = tuple(
         _branch_curve(b, (k0 - 1.5 * dk, k0 + 1.5 * dk), (energy - 1.5 * domega, energy + 1.5 * domega), 801)
         for b in model.dispersion.branches()
     )
-    title = f"{model.dispersion.describe()}\n{model.momentum.describe()}"
+    title = "\n".join(textwrap.wrap(model.dispersion.describe(), 95) + [model.momentum.describe()])
     return Fig2Data(
         branches=branches, zoom_branches=zoom_branches, k=k, rest=rest_curve, central=mid_curve, band_lo=lo, band_hi=hi,
         momenta=(p_lo, p_mid, p_hi), intersections=at_rest + central,
         level_spacing=energy, width=2 * gamma, zoom=(k0, dk, energy, domega), masses=(m_i, m_j), title=title,
     )
+
+
+def _fit_narrow_branch(branch, k0, energy, dk, domega, gamma):
+    """Shrink the inset onto the resonant branch when all of it fits inside (e.g. EIT's narrow window)."""
+    a, b = (float(x) for x in branch.omega_window())
+    omega = np.linspace(max(a, energy - domega), min(b, energy + domega), 2001)
+    k = np.asarray(branch.wavenumber(jnp.asarray(omega)))
+    span_k = float(np.max(np.abs(k - k0)))
+    span_w = float(np.max(np.abs(omega - energy)))
+    if span_k < 0.5 * dk and span_w < 0.5 * domega:
+        return 1.3 * span_k, max(4.0 * gamma, 1.3 * span_w)
+    return dk, domega
 
 
 def _branch_curve(branch, k_range, w_range, n):

@@ -33,6 +33,8 @@ def slow_band(v=1e-4):
 
 LORENTZ = {"dispersion.model": "lorentz", "dispersion.eps_inf": 1.0,
            "dispersion.poles": [{"delta_eps": 0.02, "omega_T_eV": 0.0252, "gamma_eV": 0.0}]}
+EIT = {"dispersion.model": "eit", "dispersion.probe_eV": OMEGA, "dispersion.coupling_strength_eV": 1e-9,
+       "dispersion.rabi_eV": 1e-6, "dispersion.excited_decay_eV": 1e-7}
 
 
 def _markers(fig):
@@ -40,7 +42,7 @@ def _markers(fig):
     return np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
 
 
-@pytest.mark.parametrize("updates", [{}, "slow", LORENTZ], ids=["vacuum", "slow-band", "lorentz"])
+@pytest.mark.parametrize("updates", [{}, "slow", LORENTZ, EIT], ids=["vacuum", "slow-band", "lorentz", "eit"])
 def test_fig2_intersections_lie_on_both_curves(tmp_path, updates):
     sc = slow_band() if updates == "slow" else scenario(**updates)
     model = build_model(sc)
@@ -60,6 +62,10 @@ def test_fig2_intersections_lie_on_both_curves(tmp_path, updates):
     assert np.all(data.band_lo <= data.central + 1e-15) and np.all(data.central <= data.band_hi + 1e-15)
     image = matplotlib.image.imread(tmp_path / "fig2.png")
     assert image.shape[:2] == (1040, 1400)  # 7 x 5.2 in at 200 dpi
+    # The inset shows the resonant branch across a good part of its box (EIT's window is ~1e-5 eV wide).
+    k0, dk, w0, dw = data.zoom
+    kk, ww = data.zoom_branches[data.intersections[0].branch]
+    assert np.ptp(kk) > 0.5 * dk or np.ptp(ww) > 0.5 * dw
     plt.close(fig)
 
 

@@ -28,6 +28,15 @@ def test_readme_cnbfluor_commands_run():
         assert result.returncode == 0, (command, result.stderr)
 
 
+def test_readme_python_commands_run():
+    """The `$ python studies/...` commands the README shows run as shown."""
+    commands = re.findall(r"^\$ python (.*)$", README, re.M)
+    assert commands, "the README shows the study commands"
+    for command in commands:
+        result = subprocess.run([sys.executable, *command.split()], capture_output=True, text=True, cwd=ROOT, timeout=600)
+        assert result.returncode == 0, (command, result.stderr)
+
+
 def test_readme_default_output_is_current():
     """The tour's printed table is what `cnbfluor rate` prints today."""
     shown = re.search(r"\$ cnbfluor rate\n(.*?)```", README, re.S).group(1).strip()
