@@ -187,8 +187,16 @@ def _branch_curve(branch, k_range, w_range, n):
     else:
         a, b = (float(x) for x in branch.omega_window())
         lo, hi = max(a, w_range[0]), min(b, w_range[1])
-        omega = np.linspace(lo, hi, n) if hi > lo else np.zeros(0)
+        omega = np.linspace(lo, hi, 16 * n) if hi > lo else np.zeros(0)
         k = np.asarray(branch.wavenumber(jnp.asarray(omega)))
+        if omega.size:
+            # Keep n points evenly spaced along the drawn curve (in units of the box), so
+            # that steep stretches (EIT's Autler-Townes lines) are drawn as finely as flat ones.
+            inside = (k >= k_range[0]) & (k <= k_range[1])
+            step = np.hypot(np.diff(k) / (k_range[1] - k_range[0]), np.diff(omega) / (w_range[1] - w_range[0]))
+            arc = np.concatenate([[0.0], np.cumsum(np.where(inside[1:] | inside[:-1], step, 0.0))])
+            pick = np.unique(np.searchsorted(arc, np.linspace(0.0, arc[-1], n)).clip(0, omega.size - 1))
+            omega, k = omega[pick], k[pick]
     keep = (k >= k_range[0]) & (k <= k_range[1]) & (omega >= w_range[0]) & (omega <= w_range[1])
     return k[keep], omega[keep]
 

@@ -80,7 +80,7 @@ def figure(rows, path):
                     label=rf"paper-style $R_{{peak}}\,\min(1, \Gamma_v^2/\sigma^2)$, D_k {dk}")
         width = rows[0]["width_eV"]
         ax.axvline(width, color="0.5", lw=0.8, ls=":")
-        ax.text(width * 1.15, 0.97, r"$\sigma = \Gamma_v$", fontsize="small", color="0.3", va="top",
+        ax.text(width * 1.15, 0.55, r"$\sigma = \Gamma_v$", fontsize="small", color="0.3", va="top",
                 transform=ax.get_xaxis_transform())
         ax.axvline(1e-4, color="tab:red", lw=0.8, ls=":")
         ax.text(1.15e-4, 0.97, r"$\Delta p = 10^{-4}$ eV", fontsize="small", color="tab:red", va="top",

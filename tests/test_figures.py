@@ -13,7 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-from optimize.fig2 import energy_transfer, fig2, fig2_data, momentum_quantiles  # noqa: E402
+import dispersion  # noqa: E402
+from reference import LorentzNumpy  # noqa: E402
+from optimize.fig2 import draw_fig2, energy_transfer, fig2, fig2_data, momentum_quantiles  # noqa: E402
 from optimize.plots import plot_file, plot_scan, plot_trace  # noqa: E402
 from optimize.scan import Scan, parse_axis, run_scan  # noqa: E402
 from rates.scenario import build_model, default_scenario  # noqa: E402
@@ -37,6 +39,14 @@ EIT = {"dispersion.model": "eit", "dispersion.probe_eV": OMEGA, "dispersion.coup
        "dispersion.rabi_eV": 1e-6, "dispersion.excited_decay_eV": 1e-7}
 
 
+def _distance_to_polyline(x, y):
+    """Distance from the origin to the polyline through (x, y)."""
+    ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+    dx, dy = bx - ax, by - ay
+    t = np.clip(-(ax * dx + ay * dy) / np.maximum(dx * dx + dy * dy, 1e-300), 0.0, 1.0)
+    return float(np.min(np.hypot(ax + t * dx, ay + t * dy)))
+
+
 def _markers(fig):
     (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "intersections"]
     return np.asarray(line.get_xdata(), dtype=float), np.asarray(line.get_ydata(), dtype=float)
@@ -51,9 +61,19 @@ def test_fig2_intersections_lie_on_both_curves(tmp_path, updates):
     branches = model.dispersion.branches()
     assert len(data.intersections) >= 2
     for x in data.intersections:
-        # On the energy-transfer curve of its (p, c), and on the medium's dispersion.
+        # On the energy-transfer curve of its (p, c) (closed form, numpy) ...
         assert abs(energy_transfer(x.k, m_i, m_j, x.p, x.c) - x.omega) < 1e-9
-        assert abs(float(branches[x.branch].wavenumber(x.omega)) - x.k) < 1e-9
+        # ... and on the medium's dispersion, checked apart from the root finder's own k(omega):
+        branch = branches[x.branch]
+        if isinstance(branch, dispersion.AbstractBandInK):  # the forward map omega(k)
+            assert abs(float(branch.omega(x.k)) - x.omega) < 1e-9
+        elif isinstance(model.dispersion, dispersion.Lorentz):  # the numpy Lorentz of tests/reference.py
+            assert abs(LorentzNumpy(model.dispersion).k(x.omega) - x.k) < 1e-9
+        else:  # the curve drawn in the inset, where the marker is inside it
+            kk, ww = data.zoom_branches[x.branch]
+            k0, dk, w0, dw = data.zoom
+            if abs(x.k - k0) < dk and abs(x.omega - w0) < dw:
+                assert _distance_to_polyline((kk - x.k) / dk, (ww - x.omega) / dw) < 1e-3
     # The markers drawn are those points.
     xs, ys = _markers(fig)
     np.testing.assert_allclose(xs, [x.k for x in data.intersections], rtol=0, atol=1e-15)
@@ -106,8 +126,6 @@ def test_momentum_quantiles_against_quad():
 @pytest.mark.parametrize("suffix, magic", [(".pdf", b"%PDF"), (".svg", b"<?xml")])
 def test_fig2_vector_formats(tmp_path, suffix, magic):
     data = fig2_data(build_model(scenario()))
-    from optimize.fig2 import draw_fig2
-
     fig = draw_fig2(data, tmp_path / f"fig2{suffix}")
     plt.close(fig)
     assert (tmp_path / f"fig2{suffix}").read_bytes()[:5].startswith(magic)
