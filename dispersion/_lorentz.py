@@ -20,6 +20,13 @@ from ._base import AbstractBranch, AbstractDispersion
 #: Branch windows stop this fraction short of a pole or a zero of epsilon,
 #: where k -> infinity or v_g -> 0, so that k and its derivatives stay finite.
 EDGE_MARGIN = 1e-7
+#: Below a pole, a weak oscillator's lower polariton reaches photon wavenumbers
+#: only within ~delta_eps/2 (relative) of omega_T; there the window stops where
+#: k reaches this multiple of `omega_max` (far above any k = m_i + p a neutrino
+#: can give a photon), but never closer than `POLE_FLOOR` (relative) to the pole,
+#: where omega_T^2 - omega^2 loses its precision.
+K_CAP = 10.0
+POLE_FLOOR = 1e-13
 
 
 def _as_float(x):
@@ -84,12 +91,22 @@ class Lorentz(AbstractDispersion):
             zeros.append(w - self.permittivity(w, lossless=True) / slope)
         return jnp.stack(zeros)
 
+    def below_pole(self, j):
+        """Top of the branch under pole j, eV: where k ~ `K_CAP` omega_max, within [1e-13, 1e-7] of omega_T.
+
+        Near the pole epsilon ~ delta_eps omega_T / (2 (omega_T - omega)), so k
+        reaches K at omega_T - delta_eps omega_T^3 / (2 K^2).
+        """
+        w = self.omega_T[j]
+        gap = self.delta_eps[j] * w**3 / (2.0 * (K_CAP * self.omega_max) ** 2)
+        return w - jnp.clip(gap, POLE_FLOOR * w, EDGE_MARGIN * w)
+
     def branches(self):
         omega_L = self.longitudinal_frequencies()
         n = self.omega_T.shape[0]
-        out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.omega_T[0] * (1 - EDGE_MARGIN))]
+        out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.below_pole(0))]
         for j in range(n):
-            top = self.omega_T[j + 1] * (1 - EDGE_MARGIN) if j + 1 < n else self.omega_max
+            top = self.below_pole(j + 1) if j + 1 < n else self.omega_max
             out.append(_LorentzBranch(self, omega_L[j] * (1 + EDGE_MARGIN), top))
         return tuple(out)
 

@@ -370,6 +370,24 @@ def averaged_rate(model: RateModel):
     return averaged_rates(model)[0]
 
 
+def _momentum_scale(dist):
+    """The distribution's momentum scale, eV (T, sigma, or |p| for monochromatic)."""
+    return dist.momentum if isinstance(dist, Monochromatic) else dist.scale
+
+
+def _graded_fractions(scale, extent, grading):
+    """`grading` fractions from 1/2 down to min(2^-grading, scale / (2 extent)), geometrically.
+
+    With the floor at 2^-grading these are 2^-1 ... 2^-grading. The floor
+    moves only where S has structure finer than that (it is continuous in the
+    parameters, with a kink where the two floors cross).
+    """
+    ratio = scale / (2.0 * jnp.maximum(extent, 1e-300))
+    floor = jnp.clip(ratio, 1e-12, 2.0**-grading)
+    steps = jnp.arange(grading) / max(grading - 1, 1)
+    return 0.5 * (2.0 * floor) ** steps
+
+
 def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
     """integral d omega L(E_vg - omega) S(omega) over one branch, without and with detection."""
     q = model.quadrature
@@ -384,15 +402,20 @@ def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
 
     u_a, u_b = to_u(omega_a), to_u(omega_b)
     uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)
-    fractions = 2.0 ** -jnp.arange(1, q.grading + 1)
+    # S(omega) decays away from omega_0 over ~(momentum scale) x |v_g(omega_0)|. The
+    # breakpoints are graded geometrically from half of each side's extent down to
+    # 2^-grading of it, or further down to that scale where it is finer (a weak
+    # Lorentz oscillator: a vacuum-like branch with a flat stretch ~1e-9 eV long).
+    v_0 = jnp.min(jnp.where(mine, jnp.abs(rest.group_velocity), jnp.inf))
+    scale = _momentum_scale(model.momentum) * jnp.where(jnp.isfinite(v_0), v_0, 1.0)
     det = model.detector
     # The detector's window edges are breakpoints too, so its step is integrated exactly.
     window = jnp.clip(jnp.stack([det.window_lo, det.window_hi]), omega_a, omega_b)
     graded = jnp.concatenate(
         [
             omega_0[None],
-            omega_0 + (omega_b - omega_0) * fractions,
-            omega_0 - (omega_0 - omega_a) * fractions,
+            omega_0 + (omega_b - omega_0) * _graded_fractions(scale, omega_b - omega_0, q.grading),
+            omega_0 - (omega_0 - omega_a) * _graded_fractions(scale, omega_0 - omega_a, q.grading),
             window,
         ]
     )

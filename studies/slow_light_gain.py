@@ -10,8 +10,8 @@ v_g <p> < Gamma_v. Two media:
 
 - a linear band through the vacuum intersection point, v_g = 1 ... 1e-7;
 - a single-pole Lorentz medium (omega_T = 0.0245 eV, eps_inf = 1) whose
-  oscillator strength delta_eps = 1e-7 ... 0.1 sets how flat the lower
-  polariton is where it meets the energy transfer (v_g ~ 1e-5 ... 0.3).
+  oscillator strength delta_eps = 1e-10 ... 0.1 sets how flat the lower
+  polariton is where it meets the energy transfer (v_g ~ 1e-8 ... 0.3).
 
 Writes studies/output/slow_light_gain.{md,csv,png}.
 """
@@ -92,7 +92,7 @@ def figure(rows, v_cross, path):
 def main(argv=None):
     args = study_arguments(__doc__).parse_args(argv)
     n = 8 if args.quick else 43
-    rows = band_rows(np.logspace(0, -7, n)) + lorentz_rows(np.logspace(-7, -1, 5 if args.quick else 25))
+    rows = band_rows(np.logspace(0, -7, n)) + lorentz_rows(np.logspace(-10, -1, 4 if args.quick else 28))
     v_cross, mean_p = crossover_velocity(build_model(default_scenario()))
     picks = [r for r in rows if r["medium"] == "linear band"][:: max(1, n // 7)]
     picks += [r for r in rows if r["medium"] == "lorentz"][:: 6 if not args.quick else 1]

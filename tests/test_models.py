@@ -237,3 +237,22 @@ def test_every_model_gives_finite_rates_and_gradients(name):
     value, grads = jax.value_and_grad(rates.event_rate)(model)
     assert float(value) > 0
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(grads))
+
+
+def test_weak_lorentz_oscillator_keeps_its_flat_root_and_reaches_the_rest_peak():
+    """delta_eps = 1e-8: the lower polariton meets the energy transfer ~1.3e-9 eV below omega_T.
+
+    The branch window must reach that close to the pole (it stops where k ~ 10 omega_max, not at
+    a fixed 1e-7 of omega_T), and the photon is then so slow (v_g ~ 1e-6, v_g <p> << Gamma_v)
+    that the momentum average is the rest-frame rate, to the small p-dependence of kappa and D_k.
+    """
+    import dataclasses
+
+    model = scenario_model(**{"dispersion.model": "lorentz", "dispersion.eps_inf": 1.0,
+                              "dispersion.poles": [{"delta_eps": 1e-8, "omega_T_eV": 0.0245, "gamma_eV": 0.0}]})
+    roots = rates.rest_roots(model)
+    assert 0.0245 - float(roots.omega[0]) < 2e-9 and float(roots.group_velocity[0]) < 2e-6
+    averaged = float(jax.jit(rates.averaged_rate)(model))
+    assert averaged == pytest.approx(float(rates.rest_rate(model)), rel=0.02)
+    fine = dataclasses.replace(model, quadrature=rates.QUADRATURES["fine"])
+    assert averaged == pytest.approx(float(jax.jit(rates.averaged_rate)(fine)), rel=5e-4)
