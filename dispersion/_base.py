@@ -25,6 +25,22 @@ class AbstractBranch(eqx.Module):
     def wavenumber(self, omega):
         """Re k(omega), eV -> eV (elementwise)."""
 
+    #: Most photon roots of one (p, c) on this branch (static): two for a
+    #: monotone band (the kinematic mismatch can turn once where k < p c).
+    max_roots = 2
+    #: How many roots of each breakpoint momentum's (p_j, c = +-1) serve as
+    #: integration breakpoints (static): the first, on a monotone branch.
+    breakpoint_roots = 1
+
+    def bracket_grid(self, n):
+        """`n` photon energies (eV, increasing, window ends included) that bracket the roots."""
+        lo, hi = self.omega_window()
+        return jnp.linspace(lo, hi, n)
+
+    def features(self):
+        """Photon energies (eV) where the branch has structure: extra integration breakpoints."""
+        return jnp.zeros((0,))
+
     def attenuation(self, omega):
         """Im k(omega), eV (zero for a lossless branch)."""
         return jnp.zeros_like(jnp.asarray(omega, dtype=float))

@@ -14,6 +14,12 @@ edge, where v_g -> 0.
 Used here as an *isotropic* effective medium: the rate integrals take K(omega)
 for every photon direction. A real stack is anisotropic (K depends on the
 angle to the stack axis); the anisotropic treatment is future work.
+
+Each pass band is a branch that reaches its band edges exactly: there
+dK/d omega ~ 1/sqrt(omega_edge - omega), an integrable singularity that the
+rate integral removes by a substitution. A closed gap (f touches +-1, e.g.
+the even gaps of a quarter-wave stack) is no gap: the two branches meet at
+the touching point, where K is continuous.
 """
 
 import equinox as eqx
@@ -23,15 +29,13 @@ import numpy as np
 
 from ._base import AbstractBranch, AbstractDispersion
 
-#: Pass-band windows stop this fraction of the band short of each edge: at an
-#: open gap v_g -> 0 and dK/d omega diverges; at a closed gap (f touches +-1)
-#: arccos loses precision within ~1e-7 of the touching point. The photons of
-#: the excluded slivers are not counted (a relative error of order the margin).
-EDGE_MARGIN = 1e-4
-
-
 def _as_float(x):
     return jnp.asarray(x, dtype=float)
+
+
+def _floored_sqrt(x):
+    """sqrt(max(x, 1e-300)): finite value and gradient (zero below the floor) everywhere."""
+    return jnp.sqrt(jnp.maximum(x, 1e-300))
 
 
 class Bragg(AbstractDispersion):
@@ -56,6 +60,18 @@ class Bragg(AbstractDispersion):
         a, b = self.n1 * omega * self.d1, self.n2 * omega * self.d2
         mix = 0.5 * (self.n1 / self.n2 + self.n2 / self.n1)
         return jnp.cos(a) * jnp.cos(b) - mix * jnp.sin(a) * jnp.sin(b)
+
+    def bloch_sine_squared(self, omega):
+        """1 - f(omega)^2 = sin^2(K Lambda), without the cancellation of 1 - f^2 near a band edge.
+
+        With f = cos(a + b) - delta sin a sin b, delta = (n1 - n2)^2 / (2 n1 n2):
+        1 - f^2 = sin^2(a + b) + delta sin a sin b (2 cos(a + b) - delta sin a sin b).
+        """
+        omega = jnp.asarray(omega, dtype=float)
+        a, b = self.n1 * omega * self.d1, self.n2 * omega * self.d2
+        delta = (self.n1 - self.n2) ** 2 / (2.0 * self.n1 * self.n2)
+        product = jnp.sin(a) * jnp.sin(b)
+        return jnp.sin(a + b) ** 2 + delta * product * (2.0 * jnp.cos(a + b) - delta * product)
 
     def band_edges(self):
         """Pass-band edges (omega_lo, omega_hi) for bands 0 .. n_bands - 1, eV.
@@ -87,7 +103,13 @@ class Bragg(AbstractDispersion):
 
             jl, jr = jnp.maximum(j - 1, 0), jnp.minimum(j + 1, grid.shape[0] - 1)
             a, b = jax.lax.fori_loop(0, 80, touch_body, (grid[jl], grid[jr]))
-            touch = 0.5 * (a + b)
+            touch = jax.lax.stop_gradient(0.5 * (a + b))
+            # One Newton step on f' = 0 with the live parameters restores the
+            # implicit derivative of the touching point (where a closed gap's
+            # branches meet), exact at the extremum.
+            curvature = jax.lax.stop_gradient(jax.grad(dfdw)(touch))
+            live_slope = jax.grad(lambda w, t=target: t * self.bloch_cosine(w))(touch)
+            touch = touch - live_slope / jnp.where(curvature == 0.0, 1.0, curvature)
             # Open when the extremum passes |f| = 1, however narrow the gap.
             open_gap = target * frozen.bloch_cosine(touch) - 1.0 > 0.0
 
@@ -117,15 +139,16 @@ class Bragg(AbstractDispersion):
         return [(starts[m], gaps[m][0]) for m in range(self.n_bands)]
 
     def branches(self):
-        out = []
-        for m, (lo, hi) in enumerate(self.band_edges()):
-            width = hi - lo
-            out.append(_BraggBand(self, m, lo + EDGE_MARGIN * width + (1e-9 if m == 0 else 0.0), hi - EDGE_MARGIN * width))
-        return tuple(out)
+        return tuple(_BraggBand(self, m, lo, hi) for m, (lo, hi) in enumerate(self.band_edges()))
 
     def unfolded_wavenumber(self, omega, band):
-        """K(omega) unfolded into band `band` (static int), eV."""
-        theta = jnp.arccos(jnp.clip(self.bloch_cosine(omega), -1.0 + 1e-15, 1.0 - 1e-15))
+        """K(omega) unfolded into band `band` (static int), eV.
+
+        theta = K Lambda (mod pi) = atan2(sin, f), with sin^2 from
+        `bloch_sine_squared`: accurate up to a band edge or a touching point,
+        and finite (value and gradient) on and beyond them.
+        """
+        theta = jnp.arctan2(_floored_sqrt(self.bloch_sine_squared(omega)), self.bloch_cosine(omega))
         if band % 2 == 0:
             return (band * jnp.pi + theta) / self.period
         return ((band + 1) * jnp.pi - theta) / self.period
@@ -148,6 +171,15 @@ class _BraggBand(AbstractBranch):
 
     def wavenumber(self, omega):
         return self.stack.unfolded_wavenumber(omega, self.band)
+
+    def group_velocity_at(self, omega):
+        # v_g = Lambda sin(theta) / |df/d omega| (from cos theta = f): zero on a
+        # band edge itself (where autodiff of the floored wavenumber is not),
+        # finite with finite derivatives everywhere.
+        omega = jnp.asarray(omega, dtype=float)
+        slope = jnp.vectorize(jax.grad(self.stack.bloch_cosine))(omega)
+        sine = _floored_sqrt(self.stack.bloch_sine_squared(omega))
+        return self.stack.period * sine / jnp.maximum(jnp.abs(slope), 1e-300)
 
 
 def transfer_matrix_transmission(n1, d1, n2, d2, periods, omega, n_out=1.0):

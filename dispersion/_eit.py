@@ -64,8 +64,67 @@ class EIT(AbstractDispersion, AbstractBranch):
     def attenuation(self, omega):
         return self.complex_wavenumber(omega).imag
 
+    #: Re k(omega) turns in the absorption lines: a (p, c) can have several roots.
+    max_roots = 6
+    breakpoint_roots = 6
+
     def omega_window(self):
         return self.probe - self.half_width, self.probe + self.half_width
+
+    def _feature_centres(self):
+        """The transparency window (omega_31) and the Autler-Townes lines (omega_31 +- Omega_c/2), eV."""
+        return self.probe + jnp.array([-0.5, 0.0, 0.5]) * self.rabi
+
+    def _graded_points(self, count):
+        """Points graded geometrically around each feature, from a tenth of a line width up to Omega_c."""
+        lo, hi = self.omega_window()
+        width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
+        ladder = jnp.exp(jnp.linspace(jnp.log(0.1 * width), jnp.log(self.rabi), count))
+        offsets = jnp.concatenate([-ladder[::-1], jnp.zeros(1), ladder])
+        return jnp.sort(jnp.clip((self._feature_centres()[:, None] + offsets[None, :]).ravel(), lo, hi))
+
+    def turning_points(self):
+        """Photon energies (eV) where d Re k / d omega changes sign, at most two per line.
+
+        Between them (inside a strong absorption line) the branch runs
+        backwards; |dk/d omega| has a kink at each, so each is a breakpoint
+        of the rate integral. Bracketed on the graded grid, then bisected.
+        """
+        frozen = jax.lax.stop_gradient(self)
+        slope = jax.vmap(jax.grad(lambda w: frozen.wavenumber(w)))
+        grid = frozen._graded_points(24)
+        values = slope(grid)
+        change = (jnp.sign(values[:-1]) * jnp.sign(values[1:]) < 0.0) & (grid[1:] > grid[:-1])
+        (idx,) = jnp.nonzero(change, size=6, fill_value=0)
+        found = jnp.arange(6) < jnp.sum(change)
+
+        def bisect(a, b):
+            def body(_, ab):
+                lo, hi = ab
+                mid = 0.5 * (lo + hi)
+                same = jnp.sign(slope(mid[None])[0]) == jnp.sign(slope(lo[None])[0])
+                return jnp.where(same, mid, lo), jnp.where(same, hi, mid)
+
+            lo, hi = jax.lax.fori_loop(0, 60, body, (a, b))
+            return 0.5 * (lo + hi)
+
+        points = jax.vmap(bisect)(grid[idx], grid[idx + 1])
+        return jnp.where(found, points, frozen.probe)
+
+    def features(self):
+        # The window and the lines, a few line widths around them, and the
+        # turning points of Re k (kinks of |dk/d omega|).
+        lo, hi = self.omega_window()
+        width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
+        offsets = jnp.concatenate([jnp.zeros(1), jnp.outer(jnp.array([-1.0, 1.0]), jnp.array([1.0, 4.0])).ravel() * width])
+        around = (self._feature_centres()[:, None] + offsets[None, :]).ravel()
+        return jnp.clip(jnp.concatenate([around, self.turning_points()]), lo, hi)
+
+    def bracket_grid(self, n):
+        # Uniform, plus the graded points: roots can sit inside a line much
+        # narrower than the uniform spacing.
+        lo, hi = self.omega_window()
+        return jnp.sort(jnp.concatenate([jnp.linspace(lo, hi, n), self._graded_points(12)]))
 
     def branches(self):
         return (self,)

@@ -14,7 +14,14 @@ def _as_float(x):
     return jnp.asarray(x, dtype=float)
 
 
-class Vacuum(AbstractBandInK):
+class _Straight(AbstractBandInK):
+    """A band linear in k: S(omega) has no structure of its own, so the rate's
+    panels need only the support's edges (no breakpoint roots)."""
+
+    breakpoint_roots = 0
+
+
+class Vacuum(_Straight):
     """omega = k: the photon in vacuum.
 
     **Arguments:** `k_min`, `k_max`: window of wavenumbers, eV.
@@ -33,7 +40,7 @@ class Vacuum(AbstractBandInK):
         return "vacuum (omega = k)"
 
 
-class ConstantIndex(AbstractBandInK):
+class ConstantIndex(_Straight):
     """omega = k / n: a non-dispersive medium with refractive index n.
 
     **Arguments:** `n`: refractive index (> 0, dimensionless; group and phase
@@ -54,7 +61,7 @@ class ConstantIndex(AbstractBandInK):
         return f"index (omega = k / n, n = {float(self.n):.6g})"
 
 
-class LinearBand(AbstractBandInK):
+class LinearBand(_Straight):
     """omega = omega_c + velocity * (k - k_c): a locally flat band (paper Fig. 2).
 
     **Arguments:**

@@ -17,8 +17,7 @@ import jax.numpy as jnp
 
 from ._base import AbstractBranch, AbstractDispersion
 
-#: Branch windows stop this fraction short of a pole or a zero of epsilon,
-#: where k -> infinity or v_g -> 0, so that k and its derivatives stay finite.
+#: Windows below a pole stop at least this fraction short of it (k -> infinity).
 EDGE_MARGIN = 1e-7
 #: Below a pole, a weak oscillator's lower polariton reaches photon wavenumbers
 #: only within ~delta_eps/2 (relative) of omega_T; there the window stops where
@@ -74,7 +73,10 @@ class Lorentz(AbstractDispersion):
         """
         frozen = jax.lax.stop_gradient(self)
         n = self.omega_T.shape[0]
-        upper = jnp.concatenate([self.omega_T[1:], self.omega_max[None] * 10.0])
+        # Above the last pole epsilon vanishes below omega_T sqrt(eps(0) / eps_inf).
+        static = jnp.sqrt((self.eps_inf + jnp.sum(self.delta_eps)) / self.eps_inf)
+        ceiling = jnp.maximum(self.omega_max * 10.0, 2.0 * self.omega_T[-1] * static)
+        upper = jnp.concatenate([self.omega_T[1:], ceiling[None]])
         zeros = []
         for j in range(n):
             a, b = frozen.omega_T[j] * (1 + 1e-12), jax.lax.stop_gradient(upper[j]) * (1 - 1e-12)
@@ -106,8 +108,13 @@ class Lorentz(AbstractDispersion):
         n = self.omega_T.shape[0]
         out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.below_pole(0))]
         for j in range(n):
-            top = self.below_pole(j + 1) if j + 1 < n else self.omega_max
-            out.append(_LorentzBranch(self, omega_L[j] * (1 + EDGE_MARGIN), top))
+            # The last branch runs to omega_max, or beyond omega_L when that is
+            # higher (photons above the neutrino energy are not kinematic, so
+            # such a branch only contributes nothing; its window never inverts).
+            top = self.below_pole(j + 1) if j + 1 < n else jnp.maximum(self.omega_max, 2.0 * omega_L[j])
+            # From omega_L itself: there k ~ sqrt(omega - omega_L), an
+            # integrable band edge that the rate integral substitutes away.
+            out.append(_LorentzBranch(self, omega_L[j], top))
         return tuple(out)
 
     def describe(self):

@@ -60,6 +60,18 @@ class SplineBand(AbstractBandInK):
         disc = jnp.maximum(v**2 + 2.0 * slope * d, 0.0)
         return self.knots[i] + 2.0 * d / (v + jnp.sqrt(disc))
 
+    def features(self):
+        # The band's curvature jumps at the knots; next to a slow knot
+        # 1/v_g = 1/(v_i + a (k - k_i)) changes over v_i/|a| in k, so each
+        # segment also gets breakpoints graded towards its slower ends.
+        k, v = jax.lax.stop_gradient((self.knots, self.velocities))
+        h = jnp.diff(k)
+        rate = jnp.abs(jnp.diff(v)) / h
+        ladder = (4.0 ** jnp.arange(4))[None, :]
+        reach = lambda vel: jnp.minimum(vel[:, None] / jnp.maximum(rate[:, None], 1e-300) * ladder, 0.5 * h[:, None])  # noqa: E731
+        graded = jnp.concatenate([(k[:-1, None] + reach(v[:-1])).ravel(), (k[1:, None] - reach(v[1:])).ravel()])
+        return jnp.concatenate([self._knot_omegas(), jax.lax.stop_gradient(self.omega(graded))])
+
     def describe(self):
         return (
             f"spline ({self.knots.shape[0]} knots, k in [{float(self.knots[0]):.6g}, {float(self.knots[-1]):.6g}] eV, "

@@ -10,6 +10,11 @@ def _as_float(x):
     return jnp.asarray(x, dtype=float)
 
 
+def _floored_sqrt(x):
+    """sqrt(max(x, 1e-300)): finite value and gradient (zero below the floor) everywhere."""
+    return jnp.sqrt(jnp.maximum(x, 1e-300))
+
+
 class TightBinding(AbstractBandInK):
     """A coupled-resonator optical waveguide band on k in [0, pi/Lambda].
 
@@ -25,25 +30,44 @@ class TightBinding(AbstractBandInK):
     omega0: jax.Array
     coupling: jax.Array
     period: jax.Array
-    k_min: jax.Array
-    k_max: jax.Array
+    k_low: jax.Array | None
+    k_high: jax.Array | None
 
     def __init__(self, omega0, coupling, period, k_min=None, k_max=None):
         self.omega0 = _as_float(omega0)
         self.coupling = _as_float(coupling)
         self.period = _as_float(period)
-        self.k_min = _as_float(0.0 if k_min is None else k_min)
-        self.k_max = jnp.pi / self.period if k_max is None else _as_float(k_max)
+        # A window left open is the half zone: its ends follow the period
+        # (and so stay right when the period is a free parameter).
+        self.k_low = None if k_min is None else _as_float(k_min)
+        self.k_high = None if k_max is None else _as_float(k_max)
+
+    @property
+    def k_min(self):
+        return jnp.zeros(()) if self.k_low is None else jnp.clip(self.k_low, 0.0, jnp.pi / self.period)
+
+    @property
+    def k_max(self):
+        return jnp.pi / self.period if self.k_high is None else jnp.clip(self.k_high, 0.0, jnp.pi / self.period)
+
+    def omega_window(self):
+        # The zone edges exactly (cos(0) = 1 and cos(pi) = -1 are not rounded).
+        lo = self.omega0 - 2.0 * self.coupling if self.k_low is None else self.omega(self.k_min)
+        hi = self.omega0 + 2.0 * self.coupling if self.k_high is None else self.omega(self.k_max)
+        return lo, hi
 
     def omega(self, k):
         return self.omega0 - 2.0 * self.coupling * jnp.cos(jnp.asarray(k, dtype=float) * self.period)
 
     def wavenumber(self, omega):
-        # Clip inside [-1, 1] so that values and gradients stay finite at the
-        # zone edges, where d k / d omega diverges (v_g = 0).
-        x = (self.omega0 - jnp.asarray(omega, dtype=float)) / (2.0 * self.coupling)
-        x = jnp.clip(x, -1.0 + 1e-15, 1.0 - 1e-15)
-        return jnp.arccos(x) / self.period
+        # k Lambda / 2 = atan2(sqrt(omega - omega_bottom), sqrt(omega_top - omega)):
+        # both distances to the zone edges are formed directly (no 1 - cos
+        # cancellation), and the floored square roots keep values and
+        # gradients finite on and beyond the edges, where dk/d omega diverges.
+        omega = jnp.asarray(omega, dtype=float)
+        above = omega - (self.omega0 - 2.0 * self.coupling)
+        below = (self.omega0 + 2.0 * self.coupling) - omega
+        return 2.0 * jnp.arctan2(_floored_sqrt(above), _floored_sqrt(below)) / self.period
 
     def describe(self):
         return (

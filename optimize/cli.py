@@ -20,7 +20,21 @@ from rates.scenario import ScenarioError, build_model, load_scenario
 from .report import format_rate_report, rate_report
 
 
+def _warn_accuracy(report: dict, tolerance: float) -> None:
+    """Warn on stderr when the rate's estimated error exceeds `tolerance`, or a flag is set."""
+    for message in report.get("warnings", []):
+        print(f"cnbfluor: warning: {message}", file=sys.stderr)
+    if report["rate_rel_error"] > tolerance:
+        print(
+            f"cnbfluor: warning: the estimated quadrature error of the averaged rate is "
+            f"{report['rate_rel_error']:.2g} relative, above --tolerance {tolerance:g}",
+            file=sys.stderr,
+        )
+
+
 def _cmd_rate(args) -> int:
+    if not args.tolerance > 0:
+        raise ScenarioError(f"--tolerance: must be > 0, got {args.tolerance}")
     scenario = load_scenario(args.scenario)
     model = build_model(scenario)
     report = rate_report(model, scenario, source=args.scenario or "")
@@ -28,6 +42,7 @@ def _cmd_rate(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(format_rate_report(report))
+    _warn_accuracy(report, args.tolerance)
     return 0
 
 
@@ -146,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rate.add_argument("scenario", nargs="?", default=None, help="scenario TOML file")
     rate.add_argument("--json", action="store_true", help="print one JSON object")
+    rate.add_argument("--tolerance", type=float, default=1e-3,
+                      help="warn when the estimated relative quadrature error exceeds this (default 1e-3)")
     rate.set_defaults(func=_cmd_rate)
     opt = sub.add_parser(
         "optimize",

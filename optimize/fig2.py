@@ -99,8 +99,7 @@ def energy_transfer(k, m_i, m_j, p, c):
 def _intersections(model, p, c):
     nu = model.neutrinos
     q = model.quadrature
-    roots = dispersion_roots(model.dispersion, nu.m_initial, nu.m_final, p, c,
-                             n_grid=q.root_grid, max_roots=q.max_roots)
+    roots = dispersion_roots(model.dispersion, nu.m_initial, nu.m_final, p, c, n_grid=q.root_grid)
     return tuple(
         Intersection(float(k), float(w), int(b), float(p), float(c))
         for k, w, b, ok in zip(roots.k, roots.omega, roots.branch, roots.valid)

@@ -20,7 +20,8 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
     **Returns:** a dict with `rate_per_year` (momentum-averaged),
     `rest_rate_per_year` (p = 0), `roots` (at p = 0), and context.
     """
-    averaged, detected = (float(x) for x in jax.jit(rates.averaged_rates)(model))
+    result = jax.jit(rates.rate_result)(model)
+    averaged, detected = float(result.rate), float(result.detected)
     rest = float(rates.rest_rate(model))
     roots = rates.rest_roots(model)
     branches = model.dispersion.branches()
@@ -47,6 +48,11 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
         "rate_per_year": float(rates.events_per_year(model, averaged)),
         "rest_rate_per_year": float(rates.events_per_year(model, rest)),
         "averaged_rate_eV": averaged,
+        # The quadrature's own error estimate (Gauss-Kronrod) and the in-jit flags.
+        "rate_rel_error": float(result.relative_error),
+        "rate_error_per_year": float(rates.events_per_year(model, result.error)),
+        "flags": int(result.flags),
+        "warnings": rates.flag_messages(result.flags),
         "rest_rate_eV": rest,
         "roots": root_list,
         "level_spacing_eV": level,
@@ -99,7 +105,8 @@ def format_rate_report(report: dict) -> str:
         )
     lines += [
         "",
-        f"  event rate, momentum-averaged   {report['rate_per_year']:.6g} /yr",
+        f"  event rate, momentum-averaged   {report['rate_per_year']:.6g} /yr"
+        f"   (quadrature error <= {report['rate_rel_error']:.1e} relative, estimated)",
         f"  event rate, neutrino at rest    {report['rest_rate_per_year']:.6g} /yr",
     ]
     if "detected_rate_per_year" in report:

@@ -118,13 +118,16 @@ class Scan:
 
         def one(values):
             def log_rate(sens):
-                return jnp.log(rates.event_rate(with_parameters(template, {**values, **sens})))
+                model = with_parameters(template, {**values, **sens})
+                result = rates.rate_result(model)
+                return jnp.log(rates.events_per_year(model, result.rate)), (result.relative_error, result.flags)
 
             sens0 = {k: values[k] if k in values else jnp.asarray(fixed[k]) for k in self.sensitivity_keys}
             if not sens0:  # rate only: no reverse pass
-                return jnp.exp(log_rate({})), jnp.zeros((0,))
-            value, grads = jax.value_and_grad(log_rate)(sens0)
-            return jnp.exp(value), jnp.stack([grads[k] for k in self.sensitivity_keys])
+                value, (error, flags) = log_rate({})
+                return jnp.exp(value), jnp.zeros((0,)), error, flags
+            (value, (error, flags)), grads = jax.value_and_grad(log_rate, has_aux=True)(sens0)
+            return jnp.exp(value), jnp.stack([grads[k] for k in self.sensitivity_keys]), error, flags
 
         batched = jax.vmap(one)
         devices = jax.local_devices()
@@ -144,7 +147,7 @@ class Scan:
     def shape_keys(self):
         return tuple(a.key for a in self.axes)
 
-    def dataset(self, rate, sensitivity, evaluated):
+    def dataset(self, rate, sensitivity, evaluated, error=None, flags=None):
         import xarray as xr
 
         dims = self.shape_keys
@@ -158,6 +161,10 @@ class Scan:
                 "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (len(self.sensitivity_keys),)),
                                 {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
                 "evaluated": (dims, evaluated.reshape(self.shape).astype(np.int8)),
+                "rate_rel_error": (dims, (np.full(self.size, np.nan) if error is None else error).reshape(self.shape),
+                                   {"units": "1", "long_name": "estimated relative quadrature error of rate_per_year"}),
+                "flags": (dims, (np.zeros(self.size, np.int32) if flags is None else flags).reshape(self.shape).astype(np.int32),
+                          {"long_name": "bits of rates.FLAGS (0: no failure)"}),
             },
             coords=coords,
             attrs={
@@ -201,10 +208,9 @@ def run_scan(scan: Scan, out, shard=(0, 1), progress=True):
                desc=f"scan {scan.size} points" + (f" (shard {index}/{count})" if count > 1 else ""))
     for c in todo:
         flat, values = scan.points(c)
-        rate, sens = evaluate(values)
-        rate, sens = np.asarray(rate)[: len(flat)], np.asarray(sens)[: len(flat)]
+        rate, sens, error, flags = (np.asarray(x)[: len(flat)] for x in evaluate(values))
         tmp = parts / f"chunk_{c:06d}.tmp.npz"
-        np.savez(tmp, flat=flat, rate=rate, sensitivity=sens)
+        np.savez(tmp, flat=flat, rate=rate, sensitivity=sens, error=error, flags=flags)
         tmp.replace(parts / f"chunk_{c:06d}.npz")
         bar.update(1)
     bar.close()
@@ -219,12 +225,16 @@ def assemble(scan: Scan, parts: Path, chunks):
     rate = np.full(scan.size, np.nan)
     sens = np.full((scan.size, len(scan.sensitivity_keys)), np.nan)
     evaluated = np.zeros(scan.size, dtype=bool)
+    error = np.full(scan.size, np.nan)
+    flags = np.zeros(scan.size, dtype=np.int32)
     for c in chunks:
         with np.load(parts / f"chunk_{c:06d}.npz") as data:
             rate[data["flat"]] = data["rate"]
             sens[data["flat"]] = data["sensitivity"]
+            error[data["flat"]] = data["error"]
+            flags[data["flat"]] = data["flags"]
             evaluated[data["flat"]] = True
-    return scan.dataset(rate, sens, evaluated)
+    return scan.dataset(rate, sens, evaluated, error, flags)
 
 
 def merge(paths, out):
@@ -242,6 +252,8 @@ def merge(paths, out):
         take = ds["evaluated"].astype(bool)
         merged["rate_per_year"] = merged["rate_per_year"].where(~take, ds["rate_per_year"])
         merged["sensitivity"] = merged["sensitivity"].where(~take, ds["sensitivity"])
+        merged["rate_rel_error"] = merged["rate_rel_error"].where(~take, ds["rate_rel_error"])
+        merged["flags"] = merged["flags"].where(~take, ds["flags"]).astype(np.int32)
         merged["evaluated"] = (merged["evaluated"].astype(bool) | take).astype(np.int8)
     missing = int((merged["evaluated"] == 0).sum())
     if missing:

@@ -18,7 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rates.scenario import ScenarioError
+import rates
+from rates.scenario import ScenarioError, build_model
 
 from .problem import Problem, parse_free
 
@@ -283,6 +284,11 @@ def _result(problem, settings, template, z, f, history, steps_taken, done, out_d
     }
     best_scenario = problem.scenario.replace(best_start["params"])
     result["scenario_toml"] = best_scenario.to_toml()
+    # The quadrature's error estimate and flags at the optimum, from a fresh build.
+    checked = jax.jit(rates.rate_result)(build_model(best_scenario, template.quadrature))
+    result["rate_rel_error"] = float(checked.relative_error)
+    result["flags"] = int(checked.flags)
+    result["warnings"] = rates.flag_messages(checked.flags)
     if out_dir is not None:
         out_dir = Path(out_dir)
         (out_dir / "best.toml").write_text(result["scenario_toml"])

@@ -15,7 +15,11 @@ from .average import QUADRATURES as QUADRATURES
 from .average import Quadrature as Quadrature
 from .average import quadrature_named as quadrature_named
 from .average import RateModel as RateModel
+from .average import FLAGS as FLAGS
+from .average import RateResult as RateResult
 from .average import averaged_rate as averaged_rate
+from .average import flag_messages as flag_messages
+from .average import rate_result as rate_result
 from .average import averaged_rates as averaged_rates
 from .average import detected_event_rate as detected_event_rate
 from .average import event_rate as event_rate

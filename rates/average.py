@@ -52,54 +52,24 @@ from .momentum import AbstractMomentum, Monochromatic, Rest
 from .neutrino import NeutrinoSector
 from .constants import per_year
 from .detection import Detector, escape_probability
+from .quadrature import QUADRATURES, Quadrature, panel_error, panel_nodes, quadrature_named  # noqa: F401
 
 DK_CONVENTIONS = ("exact", "paper")
 
-
-@dataclasses.dataclass(frozen=True)
-class Quadrature:
-    """Static sizes of the quadrature rules.
-
-    The defaults agree with adaptive quadrature to better than 3e-7 relative
-    on and near resonance (measured over vacuum and linear bands with v_g =
-    1 ... 1e-6, every distribution), 2e-6 three smear widths off it;
-    (16, 8, 8, 6) (`QUADRATURES["fine"]`) reaches ~2e-9 at about twice the
-    cost. `QUADRATURES` names these and a `fast` set (3e-5).
-
-    - `outer_panels`, `outer_nodes`: uniform panels in u and Gauss-Legendre
-      nodes per panel for the photon-energy integral.
-    - `grading`: geometric breakpoints toward the rest-frame photon energy on
-      each side (fractions 2^-1 ... 2^-grading of the half support).
-    - `inner_nodes`: Gauss-Legendre nodes per momentum panel (the panels are the
-      distribution's `panel_edges`).
-    - `root_grid`, `max_roots`: bracketing grid and padding of `photon_roots`.
-    """
-
-    outer_panels: int = 12
-    outer_nodes: int = 6
-    grading: int = 6
-    inner_nodes: int = 4
-    root_grid: int = 64
-    max_roots: int = 4
-
-
-#: Named quadrature sizes (`cnbfluor scan --quadrature NAME`). Worst relative
-#: difference from `fine` over vacuum, n = 1.5 and linear bands (v_g = 1 ...
-#: 1e-6), every distribution, on, near and far off resonance: `fast` 3e-5,
-#: `default` 2e-6; `fine` agrees with SciPy to ~5e-9.
-QUADRATURES = {
-    "fast": Quadrature(outer_panels=8, outer_nodes=5, grading=5, inner_nodes=3),
-    "default": Quadrature(),
-    "fine": Quadrature(outer_panels=16, outer_nodes=8, grading=8, inner_nodes=6),
+#: Bits of `RateResult.flags`: what went wrong inside jit, turned into an
+#: error or a warning by the caller (as optimistix's `RESULTS`).
+FLAGS = {
+    1: "no photon root at p = 0 in any branch window (the band left its window; "
+       "a resonant level spacing has nothing to follow)",
+    2: "more photon roots on one (p, c) than a branch declares (max_roots): supports may be missed",
 }
+NO_REST_ROOT = 1
+ROOTS_TRUNCATED = 2
 
 
-def quadrature_named(name: str) -> Quadrature:
-    """The `QUADRATURES` entry `name`; a clear error for an unknown name."""
-    try:
-        return QUADRATURES[name]
-    except KeyError:
-        raise ValueError(f"quadrature: unknown name {name!r}; allowed: {', '.join(QUADRATURES)}") from None
+def flag_messages(flags) -> list:
+    """The messages of the bits set in `flags` (an int)."""
+    return [message for bit, message in FLAGS.items() if int(flags) & bit]
 
 
 class RateModel(eqx.Module):
@@ -135,10 +105,8 @@ class RateModel(eqx.Module):
 def rest_roots(model: RateModel):
     """Photon roots on every branch for a neutrino at rest (p = 0; any c), by energy."""
     nu = model.neutrinos
-    q = model.quadrature
     return dispersion_roots(
-        model.dispersion, nu.m_initial, nu.m_final, 0.0, 0.0,
-        n_grid=q.root_grid, max_roots=q.max_roots,
+        model.dispersion, nu.m_initial, nu.m_final, 0.0, 0.0, n_grid=model.quadrature.root_grid
     )
 
 
@@ -167,52 +135,6 @@ def rest_rate(model: RateModel):
     return jnp.sum(_rest_terms(model, rest_roots(model)))
 
 
-def _gauss_legendre(n):
-    x, w = np.polynomial.legendre.leggauss(n)
-    return jnp.asarray(x), jnp.asarray(w)
-
-
-def _panel_nodes(edges, n):
-    """Gauss-Legendre nodes and weights on consecutive panels [edges[i], edges[i+1]].
-
-    `edges` has shape (..., P + 1); returns nodes and weights of shape (..., P * n).
-    """
-    x, w = _gauss_legendre(n)
-    left, right = edges[..., :-1], edges[..., 1:]
-    x = x.reshape((1,) * left.ndim + (n,))
-    w = w.reshape((1,) * left.ndim + (n,))
-    half = 0.5 * (right - left)
-    mid = 0.5 * (right + left)
-    nodes = mid[..., None] + half[..., None] * x
-    weights = half[..., None] * w
-    shape = edges.shape[:-1] + (-1,)
-    return nodes.reshape(shape), weights.reshape(shape)
-
-
-def _branch_support(model: RateModel, branch, p_max):
-    """Photon energies [omega_a, omega_b] of a branch reachable with |p| <= p_max.
-
-    The edges are the roots at (p_max, c = -1) and (p_max, c = +1), one
-    batched solve; where a root is missing the branch's window edge stands in.
-    """
-    nu = model.neutrinos
-    q = model.quadrature
-    p = jnp.full((2,), p_max, dtype=float)
-    c = jnp.array([-1.0, 1.0])
-    roots = jax.vmap(
-        lambda pp, cc: photon_roots(
-            branch, nu.m_initial, nu.m_final, pp, cc, n_grid=q.root_grid, max_roots=q.max_roots
-        )
-    )(p, c)
-    w_lo, w_hi = branch.omega_window()
-    a = jnp.where(roots.valid[0, 0], roots.omega[0, 0], w_lo)
-    b = jnp.where(roots.valid[1, 0], roots.omega[1, 0], w_hi)
-    return (
-        jnp.maximum(jnp.minimum(a, b), w_lo),
-        jnp.minimum(jnp.maximum(a, b), w_hi),
-    )
-
-
 def _emission_factor(model: RateModel, omega, k, v_g, p):
     """kappa * (D_k |dF/dk|) * E'_j for photons (omega, k) from momentum p (broadcasts).
 
@@ -230,25 +152,35 @@ def _emission_factor(model: RateModel, omega, k, v_g, p):
 
 
 def _momentum_nodes(dist, p_lo, p_up, n):
-    """Gauss-Legendre nodes on [p_lo, p_up] split at p_lo + scale * panel_edges (per photon energy)."""
+    """Kronrod nodes on [p_lo, p_up] split at p_lo + scale * panel_edges (per photon energy)."""
     edges = p_lo[:, None] + dist.scale * jnp.asarray(dist.panel_edges)[None, :]
     edges = jnp.clip(edges, p_lo[:, None], jnp.maximum(p_up, p_lo)[:, None])
-    return _panel_nodes(edges, n)
+    nodes, w_k, w_g = panel_nodes(edges, n)
+    shape = (p_lo.shape[0], -1)
+    return nodes.reshape(shape), w_k.reshape(shape), w_g.reshape(shape)
+
+
+def _inner_sum(values, w_k, w_g, n_panels):
+    """Kronrod sum over the momentum nodes and its error estimate, per photon energy."""
+    value = jnp.sum(w_k * values, axis=-1)
+    per_panel = lambda x: x.reshape(x.shape[0], n_panels, -1)  # noqa: E731
+    error = jnp.sum(panel_error(per_panel(values), per_panel(w_k), per_panel(w_g)), axis=-1)
+    return value, error
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
 def _momentum_integral(n, dist, m_i, m_j, omega, p_lo, p_up):
-    """integral_{p_lo}^{p_up} dp p f(p) kappa E'_j, per photon energy (exact D_k convention).
+    """integral_{p_lo}^{p_up} dp p f(p) kappa E'_j and its error estimate, per photon energy.
 
-    Its derivative is written by hand (below) because XLA's CPU code for the
-    autodiff of this, the innermost loop (~5,000 nodes per design), ran 5 to
-    6 times slower than the value: the rule gathers every partial derivative
-    in the same pass as the value, so the backward pass only handles arrays
-    of one entry per photon energy.
+    Exact D_k convention. Its derivative is written by hand (below) because
+    XLA's CPU code for the autodiff of this, the innermost loop, ran 5 to 6
+    times slower than the value: the rule gathers every partial derivative
+    in the same pass as the value. The error estimate is not differentiated.
     """
-    p, weights = _momentum_nodes(dist, p_lo, p_up, n)
+    p, w_k, w_g = _momentum_nodes(dist, p_lo, p_up, n)
     energy_out = neutrino_energy(m_i, p) - omega[:, None]
-    return jnp.sum(weights * p * dist.occupation(p) * outgoing_kappa_energy(energy_out, m_j), axis=-1)
+    values = p * dist.occupation(p) * outgoing_kappa_energy(energy_out, m_j)
+    return _inner_sum(values, w_k, w_g, len(dist.panel_edges) - 1)
 
 
 @_momentum_integral.defjvp
@@ -264,13 +196,14 @@ def _momentum_integral_jvp(n, primals, tangents):
     """
     dist, m_i, m_j, omega, p_lo, p_up = primals
     d_dist, d_mi, d_mj, d_omega, d_lo, d_up = tangents
-    p, weights = _momentum_nodes(dist, p_lo, p_up, n)
+    p, weights, w_g = _momentum_nodes(dist, p_lo, p_up, n)
     energy_in = neutrino_energy(m_i, p)
     energy_out = energy_in - omega[:, None]
     root = jnp.sqrt(jnp.maximum(energy_out**2 - m_j**2, 1e-300))
     occupation = dist.occupation(p)
+    integrand = p * occupation * 0.5 * (energy_out + root)
+    value, error = _inner_sum(integrand, weights, w_g, len(dist.panel_edges) - 1)
     weighted = weights * p * occupation
-    value = jnp.sum(weighted * 0.5 * (energy_out + root), axis=-1)
     slope = weighted * 0.5 * (1.0 + energy_out / root)
     tangent = (
         jnp.sum(slope, axis=-1) * -d_omega
@@ -286,13 +219,52 @@ def _momentum_integral_jvp(n, primals, tangents):
         d_occupation = jax.jvp(lambda d: d.occupation(p), (dist,), (unit,))[1]
         tangent = tangent + jnp.sum(factor * d_occupation, axis=-1) * d_leaf
 
-    def integrand(q):
+    def at(q):
         e_out = neutrino_energy(m_i, q) - omega
         return q * dist.occupation(q) * outgoing_kappa_energy(e_out, m_j)
 
     open_ = p_lo < p_up
-    tangent = tangent + jnp.where(open_, integrand(p_up) * d_up - integrand(p_lo) * d_lo, 0.0)
-    return value, tangent
+    tangent = tangent + jnp.where(open_, at(p_up) * d_up - at(p_lo) * d_lo, 0.0)
+    return (value, error), (tangent, jnp.zeros_like(error))
+
+
+def _spectrum(model: RateModel, omega, branch):
+    """S(omega) and the estimated error of its momentum integral (both shaped as `omega`)."""
+    nu = model.neutrinos
+    dist = model.momentum
+    w_lo, w_hi = branch.omega_window()
+    in_window = (omega >= w_lo) & (omega <= w_hi)
+    omega_safe = jnp.where(in_window, omega, 0.5 * (w_lo + w_hi))
+    k = branch.wavenumber(omega_safe)
+    v_g = branch.group_velocity_at(omega_safe)
+    strength = channel_strength(model.medium, nu.mixing_squared(), omega_safe, k)
+    p_lo, p_hi = allowed_momenta(omega_safe, k, nu.m_initial, nu.m_final)
+    error = jnp.zeros_like(omega_safe)
+
+    if isinstance(dist, Monochromatic):
+        p0 = dist.momentum
+        # Nodes are interior to the support, so this only guards against rounding.
+        inside = (p_lo <= p0 * (1.0 + 1e-12)) & (p0 <= p_hi * (1.0 + 1e-12))
+        inner = _emission_factor(model, omega_safe, k, v_g, p0) / p0
+        inner = jnp.where(inside, inner, 0.0)
+    else:
+        p_up = jnp.minimum(p_hi, dist.cutoff)
+        order = model.quadrature.inner_order
+        if model.dk == "exact":
+            inner, error = _momentum_integral(order, dist, nu.m_initial, nu.m_final, omega_safe, p_lo, p_up)
+        else:
+            p, w_k, w_g = _momentum_nodes(dist, p_lo, p_up, order)
+            values = p * dist.occupation(p) * _emission_factor(
+                model, omega_safe[:, None], k[:, None], v_g[:, None], p
+            )
+            inner, error = _inner_sum(values, w_k, w_g, len(dist.panel_edges) - 1)
+        open_ = p_lo < p_up
+        inner = jnp.where(open_, inner, 0.0)
+        error = jnp.where(open_, error, 0.0)
+
+    # |d Re k / d omega| = 1/|v_g|: backward-wave branches count with |v_g|.
+    factor = jnp.where(in_window, 0.5 * strength / (k * jnp.abs(v_g)), 0.0)
+    return factor * inner, factor * error
 
 
 def photon_spectrum(model: RateModel, omega, branch=None):
@@ -306,39 +278,47 @@ def photon_spectrum(model: RateModel, omega, branch=None):
 
     **Returns:** S with the shape of `omega`.
     """
-    nu = model.neutrinos
-    dist = model.momentum
     branch = model.dispersion.branches()[0] if branch is None else branch
-    w_lo, w_hi = branch.omega_window()
-    in_window = (omega >= w_lo) & (omega <= w_hi)
-    omega_safe = jnp.where(in_window, omega, 0.5 * (w_lo + w_hi))
-    k = branch.wavenumber(omega_safe)
-    v_g = branch.group_velocity_at(omega_safe)
-    strength = channel_strength(model.medium, nu.mixing_squared(), omega, k)
-    p_lo, p_hi = allowed_momenta(omega, k, nu.m_initial, nu.m_final)
+    return _spectrum(model, omega, branch)[0]
 
-    if isinstance(dist, Monochromatic):
-        p0 = dist.momentum
-        # Nodes are interior to the support, so this only guards against rounding.
-        inside = (p_lo <= p0 * (1.0 + 1e-12)) & (p0 <= p_hi * (1.0 + 1e-12))
-        inner = _emission_factor(model, omega, k, v_g, p0) / p0
-        inner = jnp.where(inside, inner, 0.0)
-    else:
-        p_up = jnp.minimum(p_hi, dist.cutoff)
-        if model.dk == "exact":
-            inner = _momentum_integral(
-                model.quadrature.inner_nodes, dist, nu.m_initial, nu.m_final, omega, p_lo, p_up
-            )
-        else:
-            p, weights = _momentum_nodes(dist, p_lo, p_up, model.quadrature.inner_nodes)
-            values = p * dist.occupation(p) * _emission_factor(
-                model, omega[:, None], k[:, None], v_g[:, None], p
-            )
-            inner = jnp.sum(weights * values, axis=-1)
-        inner = jnp.where(p_lo < p_up, inner, 0.0)
 
-    # |d Re k / d omega| = 1/|v_g|: backward-wave branches count with |v_g|.
-    return jnp.where(in_window, 0.5 * strength / (k * jnp.abs(v_g)) * inner, 0.0)
+class RateResult(eqx.Module):
+    """The momentum-averaged rate with its error estimate and failure flags.
+
+    **Fields:** `rate` <Gamma> (eV); `detected`: the part that escapes and is
+    detected (eV); `error`: estimated absolute quadrature error of `rate`
+    (eV; Gauss-Kronrod, see `rates.quadrature`); `flags`: bits of `FLAGS`
+    (int; 0 when nothing went wrong).
+    """
+
+    rate: jax.Array
+    detected: jax.Array
+    error: jax.Array
+    flags: jax.Array
+
+    @property
+    def relative_error(self):
+        """`error / |rate|` (inf for a zero rate with a nonzero error)."""
+        return jnp.where(self.error == 0.0, 0.0, self.error / jnp.abs(self.rate))
+
+
+def rate_result(model: RateModel) -> RateResult:
+    """<Gamma> and the detected rate with their error estimate and flags (see `RateResult`)."""
+    dist = model.momentum
+    rest = rest_roots(model)
+    flags = jnp.where(rest.valid[0], 0, NO_REST_ROOT) | jnp.where(rest.complete, 0, ROOTS_TRUNCATED)
+    if isinstance(dist, Rest):
+        total, detected = _rest_rates(model, rest)
+        return RateResult(total, detected, jnp.zeros_like(total), flags.astype(jnp.int32))
+    gamma = 0.5 * model.medium.width
+    energy = _level_spacing(model, rest)
+    total = detected = error = 0.0
+    for index, branch in enumerate(model.dispersion.branches()):
+        t, d, e, complete = _branch_integral(model, branch, index, rest, energy, gamma)
+        total, detected, error = total + t, detected + d, error + e
+        flags = flags | jnp.where(complete, 0, ROOTS_TRUNCATED)
+    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
+    return RateResult(total / norm, detected / norm, error / norm, flags.astype(jnp.int32))
 
 
 def averaged_rates(model: RateModel):
@@ -347,19 +327,8 @@ def averaged_rates(model: RateModel):
     The detected rate weighs each photon energy with the escape probability
     of its branch and the detector's acceptance (PHYSICS.md Sec. 8).
     """
-    dist = model.momentum
-    if isinstance(dist, Rest):
-        return _rest_rates(model)
-    gamma = 0.5 * model.medium.width
-    p_max = dist.momentum if isinstance(dist, Monochromatic) else dist.cutoff
-    rest = rest_roots(model)
-    energy = _level_spacing(model, rest)
-    total = detected = 0.0
-    for index, branch in enumerate(model.dispersion.branches()):
-        t, d = _branch_integral(model, branch, index, rest, energy, gamma, p_max)
-        total, detected = total + t, detected + d
-    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
-    return total / norm, detected / norm
+    result = rate_result(model)
+    return result.rate, result.detected
 
 
 def averaged_rate(model: RateModel):
@@ -367,12 +336,7 @@ def averaged_rate(model: RateModel):
 
     For `rest` this is `rest_rate`. See the module docstring for the method.
     """
-    return averaged_rates(model)[0]
-
-
-def _momentum_scale(dist):
-    """The distribution's momentum scale, eV (T, sigma, or |p| for monochromatic)."""
-    return dist.momentum if isinstance(dist, Monochromatic) else dist.scale
+    return rate_result(model).rate
 
 
 def _graded_fractions(scale, extent, grading):
@@ -382,53 +346,120 @@ def _graded_fractions(scale, extent, grading):
     moves only where S has structure finer than that (it is continuous in the
     parameters, with a kink where the two floors cross).
     """
-    ratio = scale / (2.0 * jnp.maximum(extent, 1e-300))
+    ratio = scale / (2.0 * jnp.maximum(extent, scale * 1e-12 + 1e-300))
     floor = jnp.clip(ratio, 1e-12, 2.0**-grading)
     steps = jnp.arange(grading) / max(grading - 1, 1)
     return 0.5 * (2.0 * floor) ** steps
 
 
-def _branch_integral(model, branch, index, rest, energy, gamma, p_max):
-    """integral d omega L(E_vg - omega) S(omega) over one branch, without and with detection."""
+def _in_support(model, branch, omega, p_max):
+    """Whether photons of energy `omega` on `branch` are kinematic for some |p| <= p_max."""
+    nu = model.neutrinos
+    k = branch.wavenumber(omega)
+    p_lo, p_hi = allowed_momenta(omega, k, nu.m_initial, nu.m_final)
+    return p_lo < jnp.minimum(p_hi, p_max)
+
+
+def _branch_integral(model, branch, index, rest, energy, gamma):
+    """integral d omega L(E_vg - omega) S(omega) over one branch.
+
+    **Returns:** `(total, detected, error, complete)`.
+
+    The panels: every photon energy at which a neutrino of one of the
+    distribution's breakpoint momenta p_j emits at c = +-1 (between two of
+    these, the lower edge of the allowed momenta stays inside one momentum
+    panel, so S is smooth there), the branch's own features, uniform panels
+    in u = arcsinh((omega - E_vg)/gamma) (the Lorentzian), breakpoints graded
+    towards the rest-frame photon energy, and the detector window. The
+    support (where any p <= p_max is kinematic) may be several pieces: the
+    roots at p_max and the window ends bound them, and panels outside are
+    empty. Panels that end on a window end or a support edge are mapped so
+    that a 1/sqrt band-edge singularity is integrated exactly.
+    """
     q = model.quadrature
-    omega_a, omega_b = _branch_support(model, branch, p_max)
+    nu = model.neutrinos
+    dist = model.momentum
+    m_i, m_j = nu.m_initial, nu.m_final
+    w_lo, w_hi = branch.omega_window()
+    momenta = dist.breakpoint_momenta()
+    used = branch.breakpoint_roots
+    if used == 0:  # a band without structure of its own: the support's edges suffice
+        momenta = momenta[-1:]
+    p_max = momenta[-1]
+    n_p = momenta.shape[0]
+    pp = jnp.repeat(momenta, 2)
+    cc = jnp.tile(jnp.array([-1.0, 1.0]), n_p)
+    roots = jax.vmap(
+        lambda a, b: photon_roots(branch, m_i, m_j, a, b, n_grid=q.root_grid, max_roots=branch.max_roots)
+    )(pp, cc)
+    complete = jnp.all(roots.complete)
     mine = rest.valid & (rest.branch == index)
+
+    # The support's hull [a, b]: test the stretches between the window ends,
+    # the roots at p_max and this branch's rest roots.
+    edge_roots = jnp.where(roots.valid[-2:], roots.omega[-2:], w_lo).ravel()
+    rest_omegas = jnp.sort(jnp.where(mine, rest.omega, jnp.inf))[: branch.max_roots]
+    rest_omegas = jnp.where(jnp.isfinite(rest_omegas), rest_omegas, w_lo)
+    cand = jnp.sort(jnp.concatenate([jnp.stack([w_lo, w_hi]), edge_roots, rest_omegas]))
+    mid = jnp.clip(0.5 * (cand[:-1] + cand[1:]), w_lo, w_hi)
+    inside = _in_support(model, branch, mid, p_max) & (cand[1:] > cand[:-1])
+    empty = ~jnp.any(inside)
+    a = jnp.where(empty, w_lo, jnp.min(jnp.where(inside, cand[:-1], jnp.inf)))
+    b = jnp.where(empty, w_lo, jnp.max(jnp.where(inside, cand[1:], -jnp.inf)))
+
     omega_0 = jnp.min(jnp.where(mine, rest.omega, jnp.inf))
-    omega_0 = jnp.where(jnp.isfinite(omega_0), omega_0, 0.5 * (omega_a + omega_b))
-    omega_0 = jnp.clip(omega_0, omega_a, omega_b)
+    has_rest = jnp.isfinite(omega_0)
+    omega_0 = jnp.clip(jnp.where(has_rest, omega_0, 0.5 * (a + b)), a, b)
+    # S(omega) decays away from omega_0 over ~(momentum scale) x |v_g(omega_0)|.
+    v_0 = jnp.min(jnp.where(mine, jnp.abs(rest.group_velocity), jnp.inf))
+    scale = dist.scale * jnp.where(jnp.isfinite(v_0), v_0, 1.0)
+    det = model.detector
+    interior = jnp.where(roots.valid[:-2, :used], roots.omega[:-2, :used], a).ravel()
+    points = jnp.concatenate(
+        [
+            cand,
+            interior,
+            branch.features(),
+            jnp.stack([det.window_lo, det.window_hi]),
+            omega_0[None],
+            omega_0 + (b - omega_0) * _graded_fractions(scale, b - omega_0, q.grading),
+            omega_0 - (omega_0 - a) * _graded_fractions(scale, omega_0 - a, q.grading),
+        ]
+    )
+    points = jnp.clip(points, a, b)
 
     def to_u(omega):
         return jnp.arcsinh((omega - energy) / gamma)
 
-    u_a, u_b = to_u(omega_a), to_u(omega_b)
-    uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)
-    # S(omega) decays away from omega_0 over ~(momentum scale) x |v_g(omega_0)|. The
-    # breakpoints are graded geometrically from half of each side's extent down to
-    # 2^-grading of it, or further down to that scale where it is finer (a weak
-    # Lorentz oscillator: a vacuum-like branch with a flat stretch ~1e-9 eV long).
-    v_0 = jnp.min(jnp.where(mine, jnp.abs(rest.group_velocity), jnp.inf))
-    scale = _momentum_scale(model.momentum) * jnp.where(jnp.isfinite(v_0), v_0, 1.0)
-    det = model.detector
-    # The detector's window edges are breakpoints too, so its step is integrated exactly.
-    window = jnp.clip(jnp.stack([det.window_lo, det.window_hi]), omega_a, omega_b)
-    graded = jnp.concatenate(
-        [
-            omega_0[None],
-            omega_0 + (omega_b - omega_0) * _graded_fractions(scale, omega_b - omega_0, q.grading),
-            omega_0 - (omega_0 - omega_a) * _graded_fractions(scale, omega_0 - omega_a, q.grading),
-            window,
-        ]
-    )
-    edges = jnp.sort(jnp.concatenate([uniform, jnp.clip(to_u(graded), u_a, u_b)]))
-    u, w = _panel_nodes(edges, q.outer_nodes)
-    omega = energy + gamma * jnp.sinh(u)
-    weighted = w * photon_spectrum(model, omega, branch) / (gamma * jnp.cosh(u))
+    u_a, u_b = to_u(a), to_u(b)
+    uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)[1:-1]
+    edges = jnp.sort(jnp.concatenate([uniform, to_u(points)]))
+    # Ends that may carry a 1/sqrt singularity: window ends and support edges.
+    # Breakpoints within rounding of an end are moved onto it, so that the
+    # panel that ends there is the one mapped.
+    ends = to_u(jnp.clip(jnp.concatenate([jnp.stack([w_lo, w_hi, a, b]), edge_roots]), a, b))
+    close = jnp.abs(edges[:, None] - ends[None, :]) <= 1e-13 * jnp.maximum(jnp.abs(ends[None, :]), 1.0)
+    edges = jnp.where(jnp.any(close, axis=-1), jnp.max(jnp.where(close, ends[None, :], -jnp.inf), axis=-1), edges)
+    is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
+    u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
+    omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
+    # Empty panels (coinciding breakpoints) and nodes rounded onto a window
+    # end are evaluated at a harmless interior point, with zero weight.
+    live = (w_k != 0.0) & (omega > w_lo) & (omega < w_hi)
+    omega = jnp.where(live, omega, 0.5 * (w_lo + w_hi))
+    jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
+    shape = omega.shape
+    spectrum, inner_error = _spectrum(model, omega.ravel(), branch)
+    values = (spectrum.reshape(shape)) * jacobian
     seen = escape_probability(branch.attenuation(omega), model.length) * det.acceptance(omega)
-    return jnp.sum(weighted), jnp.sum(weighted * seen)
+    total = jnp.sum(w_k * values)
+    detected = jnp.sum(w_k * values * seen)
+    sg = jax.lax.stop_gradient
+    error = jnp.sum(panel_error(sg(values), sg(w_k), sg(w_g))) + jnp.sum(sg(jnp.abs(w_k) * inner_error.reshape(shape) * jacobian))
+    return total, detected, error, complete
 
 
-def _rest_rates(model: RateModel):
-    roots = rest_roots(model)
+def _rest_rates(model: RateModel, roots):
     terms = _rest_terms(model, roots)
     branches = model.dispersion.branches()
     attenuation = jnp.zeros_like(roots.omega)

@@ -81,6 +81,7 @@ class PhotonRoots(eqx.Module):
     group_velocity: jax.Array
     branch: jax.Array
     valid: jax.Array
+    complete: jax.Array
 
 
 def _solve_bracketed(fun, slope, lo, hi, iterations):
@@ -139,16 +140,20 @@ def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=1
 
     slope = jax.grad(fun)
 
-    w_lo, w_hi = frozen[0].omega_window()
-    grid = jnp.linspace(w_lo, w_hi, n_grid)
+    grid = frozen[0].bracket_grid(n_grid)
     values = fun(grid)
-    change = jnp.sign(values[:-1]) * jnp.sign(values[1:]) <= 0.0
-    change = change & ~((values[:-1] == 0.0) & (values[1:] == 0.0))
-    change = change & jnp.isfinite(values[:-1]) & jnp.isfinite(values[1:])
+    # A cell holds a root when its ends differ in sign, or when its left end
+    # is a root (a root on a grid point is counted once; on the last point,
+    # by the last cell). Coinciding grid points make empty cells, never roots.
+    strict = jnp.sign(values[:-1]) * jnp.sign(values[1:]) < 0.0
+    on_left = (values[:-1] == 0.0) & (grid[1:] > grid[:-1])
+    on_last = jnp.zeros_like(strict).at[-1].set((values[-1] == 0.0) & (values[-2] != 0.0))
+    change = (strict | on_left | on_last) & jnp.isfinite(values[:-1]) & jnp.isfinite(values[1:])
     (idx,) = jnp.nonzero(change, size=max_roots, fill_value=0)
     found = jnp.arange(max_roots) < jnp.sum(change)
     lo, hi = grid[idx], grid[idx + 1]
     w_star = jax.vmap(lambda a, b: _solve_bracketed(fun, slope, a, b, iterations))(lo, hi)
+    w_star = jnp.where(values[idx] == 0.0, lo, jnp.where(values[idx + 1] == 0.0, hi, w_star))
     w_star = _sg(jnp.where(found, w_star, 0.5 * (lo + hi)))
 
     # Implicit function theorem in one line: the value is omega*, and the
@@ -176,21 +181,28 @@ def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=1
         group_velocity=v_g,
         branch=jnp.full((max_roots,), index),
         valid=found,
+        complete=jnp.sum(change) <= max_roots,
     )
 
 
-def dispersion_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=2):
+def dispersion_roots(dispersion, m_i, m_j, p, c, *, n_grid=64, max_roots=None):
     """`photon_roots` on every branch, joined and sorted by photon energy (valid first).
 
-    **Returns:** `PhotonRoots` of shape `(n_branches * max_roots,)`.
+    `max_roots` (static) defaults to each branch's own `max_roots`.
+
+    **Returns:** `PhotonRoots` with one axis listing the roots of every
+    branch; `complete` is a scalar (every solve held all its roots).
     """
     parts = [
-        photon_roots(b, m_i, m_j, p, c, n_grid=n_grid, max_roots=max_roots, index=i)
+        photon_roots(b, m_i, m_j, p, c, n_grid=n_grid, max_roots=max_roots or b.max_roots, index=i)
         for i, b in enumerate(dispersion.branches())
     ]
+    complete = jnp.all(jnp.stack([part.complete for part in parts]))
+    parts = [eqx.tree_at(lambda r: r.complete, part, None) for part in parts]
     joined = jax.tree_util.tree_map(lambda *xs: jnp.concatenate(xs), *parts)
     order = jnp.argsort(jnp.where(joined.valid, joined.omega, jnp.inf))
-    return jax.tree_util.tree_map(lambda x: x[order], joined)
+    joined = jax.tree_util.tree_map(lambda x: x[order], joined)
+    return eqx.tree_at(lambda r: r.complete, joined, complete, is_leaf=lambda x: x is None)
 
 
 def cosine_at(omega, k, m_i, m_j, p):

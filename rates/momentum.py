@@ -21,7 +21,19 @@ def _as_float(x):
 
 
 class AbstractMomentum(eqx.Module):
-    """A distribution of the initial neutrino momentum |p| (eV)."""
+    """A distribution of the initial neutrino momentum |p| (eV).
+
+    Continuous distributions give `occupation`, `density`, `normalization`,
+    `scale`, `cutoff` and `panel_edges`; every distribution with momentum
+    gives `breakpoint_momenta()`: the |p| (eV) whose kinematic edges
+    (c = +-1) split the photon-energy integral, the last being the largest
+    momentum counted.
+    """
+
+    def breakpoint_momenta(self):
+        """|p| values (eV, increasing, > 0) whose c = +-1 photon roots are breakpoints."""
+        edges = jnp.asarray([e for e in self.panel_edges if e > 0.0])
+        return self.scale * edges
 
 
 class Rest(AbstractMomentum):
@@ -38,6 +50,17 @@ class Monochromatic(AbstractMomentum):
 
     def describe(self):
         return f"monochromatic (|p| = {float(self.momentum):.4g} eV, isotropic)"
+
+    @property
+    def scale(self):
+        return self.momentum
+
+    @property
+    def cutoff(self):
+        return self.momentum
+
+    def breakpoint_momenta(self):
+        return self.momentum[None]
 
 
 class FermiDirac(AbstractMomentum):

@@ -514,8 +514,13 @@ def _dispersion_model(scenario: Scenario, m_initial: float):
         default = (max(0.0, k - 0.5 * w / v), k + 2.0 * m_initial / v)
     elif name == "tight-binding":
         period = s["dispersion.period_um"] * 1e-6 / const.HBAR_C_M
-        params = {"omega0": s["dispersion.omega0_eV"], "coupling": s["dispersion.coupling_eV"], "period": period}
-        default = (0.0, math.pi / period)
+        if kmin is not None and not kmin < (math.pi / period if kmax is None else kmax):
+            raise ScenarioError(f"dispersion.k_min_eV: window [{kmin}, {kmax if kmax is not None else math.pi / period}] eV is empty")
+        # Ends left open are the zone edges and follow the period when it varies.
+        return _dispersion.make_dispersion(
+            name, omega0=s["dispersion.omega0_eV"], coupling=s["dispersion.coupling_eV"], period=period,
+            k_min=kmin, k_max=kmax,
+        )
     elif name == "eit":
         rabi = s["dispersion.rabi_eV"]
         return _dispersion.make_dispersion(
