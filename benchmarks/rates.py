@@ -1,17 +1,21 @@
 """Benchmark: the momentum-averaged rate against the SciPy adaptive-quadrature path.
 
-    python benchmarks/rates.py [--designs N] [--quick]
+    python benchmarks/rates.py [--designs N] [--quick] [--baseline REV]
 
 Prints, measured in this one run: the time of the averaged rate and of its
 value-and-gradient (jitted, warm), the same for the SciPy reference path
 (tests/reference.py: nested `quad` over p and c), their ratio and relative
 difference, and the batched throughput (designs per second) under `vmap`
-against a Python loop over the same designs. Results also go to
+against a Python loop over the same designs. Per dispersion model: the rate,
+its estimated relative quadrature error and the times; with `--baseline REV`,
+the same for an earlier revision, measured in this run (a git worktree), as
+ratios: what the accuracy costs. Results also go to
 benchmarks/output/rates.json.
 """
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -51,8 +55,54 @@ def band_model(base, velocity):
     return eqx.tree_at(lambda m: m.dispersion, base, band)
 
 
+_BASELINE = """
+import json, statistics, sys, time
+import jax
+import rates
+from rates.scenario import build_model, default_scenario
+cases, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
+def timed(fn, model):
+    jax.block_until_ready(fn(model))
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter(); jax.block_until_ready(fn(model)); samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+out = {}
+for name, updates in cases.items():
+    model = build_model(default_scenario().replace(updates))
+    rate, grad = jax.jit(rates.event_rate), jax.jit(jax.value_and_grad(rates.event_rate))
+    out[name] = {"rate_per_year": float(rate(model)), "value_s": timed(rate, model), "value_and_grad_s": timed(grad, model)}
+print(json.dumps(out))
+"""
+
+
+def baseline_timings(revision, cases, repeat):
+    """The same per-model timings for an earlier revision, measured now, in a subprocess.
+
+    The revision is checked out into a temporary git worktree (removed after)
+    and imported from there; the numbers are comparable with this run's.
+    """
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
+                       check=True, capture_output=True)
+        try:
+            result = subprocess.run(
+                [sys.executable, "-c", _BASELINE, json.dumps(cases), str(repeat)],
+                cwd=tmp, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
+            )
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default=None, metavar="REV",
+                        help="also time this git revision's per-model rates in the same run (e.g. bb76d3e)")
     parser.add_argument("--designs", type=int, default=1024, help="batch size for throughput")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args(argv)
@@ -112,14 +162,23 @@ def main(argv=None):
                    "dispersion.group_velocities": [0.5, 1e-3, 1e-3, 0.5], "dispersion.omega_eV": 0.0226},
     }
     results["models"] = {}
-    print(f"\n{'model (Fermi-Dirac)':24s} {'rate [/yr]':>12s} {'jax [ms]':>9s} {'v&g [ms]':>9s} {'v&g/v':>6s}")
+    baseline = baseline_timings(args.baseline, model_cases, repeat) if args.baseline else {}
+    print(f"\n{'model (Fermi-Dirac)':24s} {'rate [/yr]':>12s} {'est. err':>9s} {'jax [ms]':>9s} {'v&g [ms]':>9s} {'v&g/v':>6s}"
+          + (f" {'vs ' + args.baseline[:10]:>14s} {'v&g vs':>7s} {'rate then':>11s}" if baseline else ""))
     for name, updates in model_cases.items():
         model = build_model(default_scenario().replace(updates))
         rate = jax.jit(rates.event_rate)
         grad = jax.jit(jax.value_and_grad(rates.event_rate))
         t_v, t_g = timed(rate, model, repeat=repeat), timed(grad, model, repeat=repeat)
-        results["models"][name] = {"rate_per_year": float(rate(model)), "value_s": t_v, "value_and_grad_s": t_g}
-        print(f"{name:24s} {float(rate(model)):12.4g} {t_v * 1e3:9.3f} {t_g * 1e3:9.3f} {t_g / t_v:6.2f}")
+        estimate = float(jax.jit(rates.rate_result)(model).relative_error)
+        row = {"rate_per_year": float(rate(model)), "relative_error_estimate": estimate, "value_s": t_v, "value_and_grad_s": t_g}
+        line = f"{name:24s} {float(rate(model)):12.4g} {estimate:9.1e} {t_v * 1e3:9.3f} {t_g * 1e3:9.3f} {t_g / t_v:6.2f}"
+        if name in baseline:
+            then = baseline[name]
+            row["baseline"] = then
+            line += f" {t_v / then['value_s']:13.2f}x {t_g / then['value_and_grad_s']:6.2f}x {then['rate_per_year']:11.4g}"
+        results["models"][name] = row
+        print(line)
 
     # Throughput: a batch of designs (group velocity x detuning) under vmap.
     n = args.designs

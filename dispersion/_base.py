@@ -31,15 +31,67 @@ class AbstractBranch(eqx.Module):
     #: How many roots of each breakpoint momentum's (p_j, c = +-1) serve as
     #: integration breakpoints (static): the first, on a monotone branch.
     breakpoint_roots = 1
+    #: Whether the window ends can be band edges, where dk/d omega ~ 1/sqrt (static).
+    singular_edges = False
 
     def bracket_grid(self, n):
         """`n` photon energies (eV, increasing, window ends included) that bracket the roots."""
         lo, hi = self.omega_window()
         return jnp.linspace(lo, hi, n)
 
+    def edge_scales(self):
+        """`(lower, upper)`, eV: how far from each window end its 1/sqrt form holds
+        (a narrow neighbouring gap makes it short), or None where that is the window."""
+        return None
+
     def features(self):
         """Photon energies (eV) where the branch has structure: extra integration breakpoints."""
         return jnp.zeros((0,))
+
+    def graded_points(self, centres, width, reach, count):
+        """Photon energies graded geometrically around each of `centres` (eV), from
+        `width`/10 up to `reach` on either side, `count` per side; clipped to the window."""
+        lo, hi = self.omega_window()
+        ladder = jnp.exp(jnp.linspace(jnp.log(0.1 * width), jnp.log(reach), count))
+        offsets = jnp.concatenate([-ladder[::-1], jnp.zeros(1), ladder])
+        return jnp.sort(jnp.clip((centres[:, None] + offsets[None, :]).ravel(), lo, hi))
+
+    def turning_points(self, grid, size):
+        """Photon energies (eV) where d Re k / d omega changes sign, up to `size` (static).
+
+        Inside a strong absorption line Re k(omega) turns back; |dk/d omega|
+        has a kink at each turning point, so each is a breakpoint of the rate
+        integral. Bracketed on `grid`, bisected, then one Newton step with
+        the live parameters restores the implicit derivative. Entries not
+        found repeat the first grid point.
+        """
+        frozen = jax.lax.stop_gradient(self)
+        slope = jax.vmap(jax.grad(lambda w: frozen.wavenumber(w)))
+        grid = jax.lax.stop_gradient(grid)
+        values = slope(grid)
+        change = (jnp.sign(values[:-1]) * jnp.sign(values[1:]) < 0.0) & (grid[1:] > grid[:-1])
+        (idx,) = jnp.nonzero(change, size=size, fill_value=0)
+        found = jnp.arange(size) < jnp.sum(change)
+
+        def bisect(a, b):
+            def body(_, ab):
+                lo, hi = ab
+                mid = 0.5 * (lo + hi)
+                same = jnp.sign(slope(mid[None])[0]) == jnp.sign(slope(lo[None])[0])
+                return jnp.where(same, mid, lo), jnp.where(same, hi, mid)
+
+            lo, hi = jax.lax.fori_loop(0, 60, body, (a, b))
+            return 0.5 * (lo + hi)
+
+        lo, hi = frozen.omega_window()
+        # Entries not found are evaluated at the window's middle (no infinities
+        # in the derivative there), and then discarded.
+        points = jax.lax.stop_gradient(jnp.where(found, jax.vmap(bisect)(grid[idx], grid[idx + 1]), 0.5 * (lo + hi)))
+        live = jax.vmap(jax.grad(lambda w: self.wavenumber(w)))(points)
+        curvature = jax.lax.stop_gradient(jax.vmap(jax.grad(jax.grad(lambda w: frozen.wavenumber(w))))(points))
+        usable = found & (curvature != 0.0)
+        points = points - jnp.where(usable, live / jnp.where(usable, curvature, 1.0), 0.0)
+        return jnp.where(found, points, grid[0])
 
     def attenuation(self, omega):
         """Im k(omega), eV (zero for a lossless branch)."""

@@ -73,8 +73,8 @@ class Bragg(AbstractDispersion):
         product = jnp.sin(a) * jnp.sin(b)
         return jnp.sin(a + b) ** 2 + delta * product * (2.0 * jnp.cos(a + b) - delta * product)
 
-    def band_edges(self):
-        """Pass-band edges (omega_lo, omega_hi) for bands 0 .. n_bands - 1, eV.
+    def gaps(self):
+        """Stop-band edges (lower, upper) above bands 0 .. n_bands - 1, eV (equal for a closed gap).
 
         Gap m (between bands m and m + 1) sits near the Bragg condition
         (n1 d1 + n2 d2) omega = (m + 1) pi, where f reaches (-1)^(m+1). On a
@@ -110,36 +110,53 @@ class Bragg(AbstractDispersion):
             curvature = jax.lax.stop_gradient(jax.grad(dfdw)(touch))
             live_slope = jax.grad(lambda w, t=target: t * self.bloch_cosine(w))(touch)
             touch = touch - live_slope / jnp.where(curvature == 0.0, 1.0, curvature)
-            # Open when the extremum passes |f| = 1, however narrow the gap.
-            open_gap = target * frozen.bloch_cosine(touch) - 1.0 > 0.0
+            # Open when the extremum passes |f| = 1, however narrow the gap:
+            # decided on sin^2(K Lambda) = 1 - f^2 (`bloch_sine_squared`),
+            # which resolves gaps far narrower than 1 - |f| can in floating
+            # point (nearly quarter-wave stacks open gaps ~1e-11 eV wide).
+            open_gap = frozen.bloch_sine_squared(touch) < 0.0
 
-            def crossing(lo, hi, target=target, open_gap=open_gap):
+            def crossing(lo, hi, open_gap=open_gap):
                 def body(_, ab):
                     a, b = ab
                     mid = 0.5 * (a + b)
-                    fa = target * frozen.bloch_cosine(a) - 1.0
-                    fm = target * frozen.bloch_cosine(mid) - 1.0
-                    same = jnp.sign(fa) == jnp.sign(fm)
+                    ga = frozen.bloch_sine_squared(a)
+                    gm = frozen.bloch_sine_squared(mid)
+                    same = jnp.sign(ga) == jnp.sign(gm)
                     return jnp.where(same, mid, a), jnp.where(same, b, mid)
 
-                a, b = jax.lax.fori_loop(0, 80, body, (lo, hi))
+                a, b = jax.lax.fori_loop(0, 100, body, (lo, hi))
                 w = jax.lax.stop_gradient(0.5 * (a + b))
-                slope = jax.grad(frozen.bloch_cosine)(w)
+                # A Newton step on sin^2 with the live parameters: the value
+                # stays, the implicit derivative of the edge is restored.
+                slope = jax.grad(frozen.bloch_sine_squared)(w)
                 # Double where: for a closed gap this result is discarded, and
                 # its (near-zero) slope must not put inf into the gradient.
-                usable = open_gap & (jnp.abs(slope) > 1e-12)
+                usable = open_gap & (slope != 0.0)
                 slope = jnp.where(usable, slope, 1.0)
-                residual = jnp.where(usable, self.bloch_cosine(w) - target, 0.0)
+                residual = jnp.where(usable, self.bloch_sine_squared(w), 0.0)
                 return w - residual / slope
 
             lower = jnp.where(open_gap, crossing(grid[0], touch), touch)
             upper = jnp.where(open_gap, crossing(touch, grid[-1]), touch)
             gaps.append((lower, upper))
+        return gaps
+
+    def band_edges(self):
+        """Pass-band edges (omega_lo, omega_hi) for bands 0 .. n_bands - 1, eV (see `gaps`)."""
+        gaps = self.gaps()
         starts = [jnp.zeros(())] + [gap[1] for gap in gaps[:-1]]
         return [(starts[m], gaps[m][0]) for m in range(self.n_bands)]
 
     def branches(self):
-        return tuple(_BraggBand(self, m, lo, hi) for m, (lo, hi) in enumerate(self.band_edges()))
+        gaps = self.gaps()
+        out = []
+        for m in range(self.n_bands):
+            lo = jnp.zeros(()) if m == 0 else gaps[m - 1][1]
+            hi = gaps[m][0]
+            below = hi - lo if m == 0 else gaps[m - 1][1] - gaps[m - 1][0]
+            out.append(_BraggBand(self, m, lo, hi, jnp.stack([below, gaps[m][1] - gaps[m][0]])))
+        return tuple(out)
 
     def unfolded_wavenumber(self, omega, band):
         """K(omega) unfolded into band `band` (static int), eV.
@@ -161,10 +178,18 @@ class Bragg(AbstractDispersion):
 
 
 class _BraggBand(AbstractBranch):
+
+    singular_edges = True
+
     stack: Bragg
     band: int = eqx.field(static=True)
     lo: jax.Array
     hi: jax.Array
+    gap_widths: jax.Array
+
+    def edge_scales(self):
+        # Next to a narrow gap of width g, 1/v_g ~ sqrt(g / x) only for x << g.
+        return self.gap_widths
 
     def omega_window(self):
         return self.lo, self.hi
@@ -173,13 +198,17 @@ class _BraggBand(AbstractBranch):
         return self.stack.unfolded_wavenumber(omega, self.band)
 
     def group_velocity_at(self, omega):
-        # v_g = Lambda sin(theta) / |df/d omega| (from cos theta = f): zero on a
-        # band edge itself (where autodiff of the floored wavenumber is not),
-        # finite with finite derivatives everywhere.
+        # v_g = Lambda sin(theta) / |df/d omega| (from cos theta = f): it goes to
+        # zero towards a band edge. Where |f| >= 1 in floating point (beyond an
+        # edge, or inside a gap too narrow to resolve next to a closed one)
+        # there is no propagating mode: v_g is set huge, so that the photon
+        # density 1/v_g vanishes there, with zero derivative (double where).
         omega = jnp.asarray(omega, dtype=float)
-        slope = jnp.vectorize(jax.grad(self.stack.bloch_cosine))(omega)
-        sine = _floored_sqrt(self.stack.bloch_sine_squared(omega))
-        return self.stack.period * sine / jnp.maximum(jnp.abs(slope), 1e-300)
+        slope = jnp.abs(jnp.vectorize(jax.grad(self.stack.bloch_cosine))(omega))
+        squared = self.stack.bloch_sine_squared(omega)
+        passing = (squared > 0.0) & (slope > 0.0)
+        v_g = self.stack.period * jnp.sqrt(jnp.where(passing, squared, 1.0)) / jnp.where(passing, slope, 1.0)
+        return jnp.where(passing, v_g, 1e300)
 
 
 def transfer_matrix_transmission(n1, d1, n2, d2, periods, omega, n_out=1.0):

@@ -76,40 +76,9 @@ class EIT(AbstractDispersion, AbstractBranch):
         return self.probe + jnp.array([-0.5, 0.0, 0.5]) * self.rabi
 
     def _graded_points(self, count):
-        """Points graded geometrically around each feature, from a tenth of a line width up to Omega_c."""
-        lo, hi = self.omega_window()
+        """Points graded around each feature, from a tenth of a line width up to Omega_c."""
         width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
-        ladder = jnp.exp(jnp.linspace(jnp.log(0.1 * width), jnp.log(self.rabi), count))
-        offsets = jnp.concatenate([-ladder[::-1], jnp.zeros(1), ladder])
-        return jnp.sort(jnp.clip((self._feature_centres()[:, None] + offsets[None, :]).ravel(), lo, hi))
-
-    def turning_points(self):
-        """Photon energies (eV) where d Re k / d omega changes sign, at most two per line.
-
-        Between them (inside a strong absorption line) the branch runs
-        backwards; |dk/d omega| has a kink at each, so each is a breakpoint
-        of the rate integral. Bracketed on the graded grid, then bisected.
-        """
-        frozen = jax.lax.stop_gradient(self)
-        slope = jax.vmap(jax.grad(lambda w: frozen.wavenumber(w)))
-        grid = frozen._graded_points(24)
-        values = slope(grid)
-        change = (jnp.sign(values[:-1]) * jnp.sign(values[1:]) < 0.0) & (grid[1:] > grid[:-1])
-        (idx,) = jnp.nonzero(change, size=6, fill_value=0)
-        found = jnp.arange(6) < jnp.sum(change)
-
-        def bisect(a, b):
-            def body(_, ab):
-                lo, hi = ab
-                mid = 0.5 * (lo + hi)
-                same = jnp.sign(slope(mid[None])[0]) == jnp.sign(slope(lo[None])[0])
-                return jnp.where(same, mid, lo), jnp.where(same, hi, mid)
-
-            lo, hi = jax.lax.fori_loop(0, 60, body, (a, b))
-            return 0.5 * (lo + hi)
-
-        points = jax.vmap(bisect)(grid[idx], grid[idx + 1])
-        return jnp.where(found, points, frozen.probe)
+        return self.graded_points(self._feature_centres(), width, self.rabi, count)
 
     def features(self):
         # The window and the lines, a few line widths around them, and the
@@ -118,7 +87,8 @@ class EIT(AbstractDispersion, AbstractBranch):
         width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
         offsets = jnp.concatenate([jnp.zeros(1), jnp.outer(jnp.array([-1.0, 1.0]), jnp.array([1.0, 4.0])).ravel() * width])
         around = (self._feature_centres()[:, None] + offsets[None, :]).ravel()
-        return jnp.clip(jnp.concatenate([around, self.turning_points()]), lo, hi)
+        turning = self.turning_points(self._graded_points(24), 6)
+        return jnp.clip(jnp.concatenate([around, turning]), lo, hi)
 
     def bracket_grid(self, n):
         # Uniform, plus the graded points: roots can sit inside a line much

@@ -106,7 +106,7 @@ class Lorentz(AbstractDispersion):
     def branches(self):
         omega_L = self.longitudinal_frequencies()
         n = self.omega_T.shape[0]
-        out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.below_pole(0))]
+        out = [_LorentzBranch(self, 1e-3 * self.omega_T[0], self.below_pole(0), self.omega_T[0])]
         for j in range(n):
             # The last branch runs to omega_max, or beyond omega_L when that is
             # higher (photons above the neutrino energy are not kinematic, so
@@ -114,7 +114,7 @@ class Lorentz(AbstractDispersion):
             top = self.below_pole(j + 1) if j + 1 < n else jnp.maximum(self.omega_max, 2.0 * omega_L[j])
             # From omega_L itself: there k ~ sqrt(omega - omega_L), an
             # integrable band edge that the rate integral substitutes away.
-            out.append(_LorentzBranch(self, omega_L[j], top))
+            out.append(_LorentzBranch(self, omega_L[j], top, omega_L[j] - self.omega_T[j]))
         return tuple(out)
 
     def describe(self):
@@ -128,9 +128,40 @@ class Lorentz(AbstractDispersion):
 class _LorentzBranch(AbstractBranch):
     """One polariton branch of a `Lorentz` medium on [lo, hi] (eV)."""
 
+    singular_edges = True
+
+
     medium: Lorentz
     lo: jax.Array
     hi: jax.Array
+    gap_below: jax.Array
+
+    def edge_scales(self):
+        # Above a weak pole the gap [omega_T, omega_L] is narrow: the 1/sqrt
+        # form at omega_L holds only within about its width.
+        return jnp.stack([self.gap_below, self.hi - self.lo])
+
+    # With loss, Re k turns back within ~gamma of each pole: a (p, c) can then
+    # have several roots on a branch, and |dk/d omega| has kinks there.
+    max_roots = 4
+    breakpoint_roots = 2
+
+    def _near_poles(self, count):
+        medium = self.medium
+        width = jnp.maximum(jnp.min(medium.gamma), 1e-12 * medium.omega_T[0])
+        reach = jnp.maximum(1e3 * jnp.max(medium.gamma), 1e-9 * medium.omega_T[0])
+        return self.graded_points(medium.omega_T, width, reach, count)
+
+    def bracket_grid(self, n):
+        lo, hi = self.omega_window()
+        return jnp.sort(jnp.concatenate([jnp.linspace(lo, hi, n), self._near_poles(8)]))
+
+    def features(self):
+        lo, hi = self.omega_window()
+        gamma = self.medium.gamma
+        around = self.medium.omega_T[:, None] + gamma[:, None] * jnp.array([-4.0, -1.0, 0.0, 1.0, 4.0])[None, :]
+        turning = self.turning_points(self._near_poles(16), 4)
+        return jnp.clip(jnp.concatenate([around.ravel(), turning]), lo, hi)
 
     def omega_window(self):
         return self.lo, self.hi

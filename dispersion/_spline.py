@@ -64,13 +64,21 @@ class SplineBand(AbstractBandInK):
         # The band's curvature jumps at the knots; next to a slow knot
         # 1/v_g = 1/(v_i + a (k - k_i)) changes over v_i/|a| in k, so each
         # segment also gets breakpoints graded towards its slower ends.
-        k, v = jax.lax.stop_gradient((self.knots, self.velocities))
+        # The points move with the parameters (the derivative of the rate is
+        # only as accurate as its panels follow the structure they resolve).
+        k, v = self.knots, self.velocities
         h = jnp.diff(k)
         rate = jnp.abs(jnp.diff(v)) / h
         ladder = (4.0 ** jnp.arange(4))[None, :]
-        reach = lambda vel: jnp.minimum(vel[:, None] / jnp.maximum(rate[:, None], 1e-300) * ladder, 0.5 * h[:, None])  # noqa: E731
+        sloped = rate > 0.0
+        safe = jnp.where(sloped, rate, 1.0)
+
+        def reach(vel):
+            graded = jnp.minimum(vel[:, None] / safe[:, None] * ladder, 0.5 * h[:, None])
+            return jnp.where(sloped[:, None], graded, 0.5 * h[:, None])
+
         graded = jnp.concatenate([(k[:-1, None] + reach(v[:-1])).ravel(), (k[1:, None] - reach(v[1:])).ravel()])
-        return jnp.concatenate([self._knot_omegas(), jax.lax.stop_gradient(self.omega(graded))])
+        return jnp.concatenate([self._knot_omegas(), self.omega(graded)])
 
     def describe(self):
         return (

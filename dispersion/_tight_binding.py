@@ -27,6 +27,9 @@ class TightBinding(AbstractBandInK):
     [0, pi/Lambda], eV; default the whole half zone).
     """
 
+    singular_edges = True
+
+
     omega0: jax.Array
     coupling: jax.Array
     period: jax.Array

@@ -426,6 +426,17 @@ def _branch_integral(model, branch, index, rest, energy, gamma):
             omega_0 - (omega_0 - a) * _graded_fractions(scale, omega_0 - a, q.grading),
         ]
     )
+    if branch.singular_edges:
+        # Next to a band edge at distance d from omega_0, the panels beside
+        # omega_0 see 1/sqrt(d + |omega - omega_0|): grade towards omega_0 on
+        # the side away from each edge, in steps of 4 from d.
+        ladder = 4.0 ** jnp.arange(5)
+        near = [omega_0 - (w_hi - omega_0) * ladder, omega_0 + (omega_0 - w_lo) * ladder]
+        scales = branch.edge_scales()
+        if scales is not None:
+            # And towards each end, from the scale of a narrow neighbouring gap.
+            near += [w_lo + scales[0] * ladder, w_hi - scales[1] * ladder]
+        points = jnp.concatenate([points, *near])
     points = jnp.clip(points, a, b)
 
     def to_u(omega):
@@ -443,9 +454,11 @@ def _branch_integral(model, branch, index, rest, energy, gamma):
     is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
     u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
     omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
-    # Empty panels (coinciding breakpoints) and nodes rounded onto a window
-    # end are evaluated at a harmless interior point, with zero weight.
-    live = (w_k != 0.0) & (omega > w_lo) & (omega < w_hi)
+    # Nodes on or beyond a window end (rounding, or an empty panel there) are
+    # evaluated at a harmless interior point, with zero weight. Empty panels
+    # elsewhere are evaluated as they are: their zero width still carries the
+    # derivative of the integral with respect to their (coinciding) ends.
+    live = (omega > w_lo) & (omega < w_hi)
     omega = jnp.where(live, omega, 0.5 * (w_lo + w_hi))
     jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
     shape = omega.shape

@@ -154,7 +154,11 @@ def photon_roots(branch, m_i, m_j, p, c, *, n_grid=64, max_roots=2, iterations=1
     lo, hi = grid[idx], grid[idx + 1]
     w_star = jax.vmap(lambda a, b: _solve_bracketed(fun, slope, a, b, iterations))(lo, hi)
     w_star = jnp.where(values[idx] == 0.0, lo, jnp.where(values[idx + 1] == 0.0, hi, w_star))
-    w_star = _sg(jnp.where(found, w_star, 0.5 * (lo + hi)))
+    # Padding sits mid-window: a grid cell's middle can be a window end (the
+    # graded grids of some branches repeat their clipped ends), where k or
+    # its derivatives may be infinite.
+    w_lo, w_hi = frozen[0].omega_window()
+    w_star = _sg(jnp.where(found, w_star, 0.5 * (w_lo + w_hi)))
 
     # Implicit function theorem in one line: the value is omega*, and the
     # derivative is -F_theta / F_omega because F(omega*) = 0 at the root.

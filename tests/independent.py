@@ -291,8 +291,36 @@ def _lorentz(d):
         r = math.sqrt(e)
         return r + w * deps(w) / (2.0 * r)
 
+    gammas = [float(g) for g in np.atleast_1d(np.asarray(d.gamma, dtype=float))]
+    if any(g > 0 for g in gammas):
+        # A lossy medium: Re k of the complex k = omega sqrt(eps(omega)), on the
+        # windows of the lossless medium (the package's documented convention,
+        # including the top of a branch below a pole: where the lossless k
+        # reaches 10 omega_max, within [1e-13, 1e-7] of omega_T, relative).
+        lossy = [(de, wt, g) for (de, wt), g in zip(poles, gammas)]
+
+        def eps_c(w):
+            return eps_inf + sum(de * wt * wt / (wt * wt - w * w - 1j * g * w) for de, wt, g in lossy)
+
+        def deps_c(w):
+            return sum(de * wt * wt * (2.0 * w + 1j * g) / (wt * wt - w * w - 1j * g * w) ** 2 for de, wt, g in lossy)
+
+        def k(w):  # noqa: F811
+            return (w * np.sqrt(complex(eps_c(w)))).real
+
+        def dk(w):  # noqa: F811
+            r = np.sqrt(complex(eps_c(w)))
+            return (r + w * deps_c(w) / (2.0 * r)).real
+
     w_t = [wt for _, wt in poles]
-    out = [_Branch(1e-6 * w_t[0], w_t[0] * (1 - 1e-15), k, dk, name="lorentz 0")]
+
+    def below_pole(j):
+        de, wt = poles[j]
+        gap = de * wt**3 / (2.0 * (10.0 * w_max) ** 2)
+        return wt - min(max(gap, 1e-13 * wt), 1e-7 * wt)
+
+    top0 = below_pole(0) if any(g > 0 for g in gammas) else w_t[0] * (1 - 1e-15)
+    out = [_Branch(1e-6 * w_t[0], top0, k, dk, name="lorentz 0")]
     for j, wt in enumerate(w_t):
         upper = w_t[j + 1] if j + 1 < len(w_t) else None
         hi_search = upper * (1 - 1e-15) if upper is not None else None
@@ -304,6 +332,8 @@ def _lorentz(d):
         while eps(w_l) < 0:
             w_l = float(np.nextafter(w_l, np.inf))
         top = upper * (1 - 1e-15) if upper is not None else w_max
+        if any(g > 0 for g in gammas) and upper is not None:
+            top = below_pole(j + 1)
         if top > w_l:
             out.append(_Branch(w_l, top, k, dk, name=f"lorentz {j + 1}"))
     return out
