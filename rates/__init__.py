@@ -11,9 +11,9 @@ jax.config.update("jax_enable_x64", True)
 
 from . import constants as constants
 from .average import DK_CONVENTIONS as DK_CONVENTIONS
-from .average import QUADRATURES as QUADRATURES
-from .average import Quadrature as Quadrature
-from .average import quadrature_named as quadrature_named
+from .quadrature import QUADRATURES as QUADRATURES
+from .quadrature import Quadrature as Quadrature
+from .quadrature import quadrature_named as quadrature_named
 from .average import RateModel as RateModel
 from .average import FLAGS as FLAGS
 from .average import RateResult as RateResult

@@ -21,22 +21,24 @@ as (p, c) vary. We never integrate L on a grid in (p, c). Instead:
 
 3. Integrate that with omega - E_vg = gamma sinh(u), gamma = Gamma_v / 2,
    which turns L d omega into du / (gamma cosh u): flat in the core and
-   logarithmic in the wings. Panels are uniform in u, plus breakpoints
-   graded geometrically toward the rest-frame photon energy, where S has its
-   own (possibly much narrower than gamma) structure when v_g -> 0.
+   logarithmic in the wings. Panels are uniform in u, plus breakpoints the
+   model decides (`_branch_integral`): the support's edges, the photon roots
+   of the distribution's breakpoint momenta, the branch's features (knots,
+   lines, turning points of Re k), grading toward the rest-frame photon
+   energy and toward band edges. Panels that end on a band edge are mapped
+   so that the 1/sqrt singularity of dk/d omega is integrated exactly.
 
-Every node moves smoothly with the parameters, so values and gradients are
-smooth from v_g = 1 down to v_g -> 0. The slow reference path (SciPy `quad`
-over p and c with the resonance as a break point) lives in `tests/`.
+Every panel is a Gauss-Kronrod pair (`rates.quadrature`), so each rate comes
+with an error estimate (`rate_result`). Every node moves smoothly with the
+parameters, so values and gradients are smooth from v_g = 1 down to v_g -> 0.
+The slow reference paths (SciPy `quad`) live in `tests/`.
 """
 
-import dataclasses
 import functools
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .channels import Medium, channel_strength, lorentzian
 from .kinematics import (
@@ -52,7 +54,7 @@ from .momentum import AbstractMomentum, Monochromatic, Rest
 from .neutrino import NeutrinoSector
 from .constants import per_year
 from .detection import Detector, escape_probability
-from .quadrature import QUADRATURES, Quadrature, panel_error, panel_nodes, quadrature_named  # noqa: F401
+from .quadrature import Quadrature, panel_error, panel_nodes
 
 DK_CONVENTIONS = ("exact", "paper")
 

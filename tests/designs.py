@@ -181,13 +181,12 @@ def _spline(rng):
     vel = [_loguniform(rng, 1e-7, 1.0) for _ in knots]
     # omega_eV (at the first knot) so that the p = 0 root sits at k_r in [k_0, k_3].
     k_r = rng.uniform(knots[0], knots[-1])
-    h, acc = 0.0, 0.0
+    acc = 0.0
     for a, b, va, vb in zip(knots, knots[1:], vel, vel[1:]):
         if k_r <= a:
             break
         t = min(k_r, b) - a
         acc += va * t + 0.5 * (vb - va) / (b - a) * t * t
-        h = b
     omega0 = M3 - k_r - acc
     if not omega0 > 0:
         return None

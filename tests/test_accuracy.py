@@ -89,6 +89,7 @@ def _describe(design):
     return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in design.items()) + "}"
 
 
+@pytest.mark.audit
 @pytest.mark.parametrize("name", D.MODELS)
 def test_designs_match_the_reference_with_honest_error_and_finite_gradients(name):
     """Per model, one jitted vmap of value-and-gradient over a seeded sample (default rule).
