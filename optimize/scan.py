@@ -231,8 +231,10 @@ def assemble(scan: Scan, parts: Path, chunks):
         with np.load(parts / f"chunk_{c:06d}.npz") as data:
             rate[data["flat"]] = data["rate"]
             sens[data["flat"]] = data["sensitivity"]
-            error[data["flat"]] = data["error"]
-            flags[data["flat"]] = data["flags"]
+            # Chunks written before the error estimate existed lack it: NaN, no flags.
+            if "error" in data.files:
+                error[data["flat"]] = data["error"]
+                flags[data["flat"]] = data["flags"]
             evaluated[data["flat"]] = True
     return scan.dataset(rate, sens, evaluated, error, flags)
 

@@ -285,10 +285,15 @@ def _result(problem, settings, template, z, f, history, steps_taken, done, out_d
     best_scenario = problem.scenario.replace(best_start["params"])
     result["scenario_toml"] = best_scenario.to_toml()
     # The quadrature's error estimate and flags at the optimum, from a fresh build.
-    checked = jax.jit(rates.rate_result)(build_model(best_scenario, template.quadrature))
-    result["rate_rel_error"] = float(checked.relative_error)
-    result["flags"] = int(checked.flags)
-    result["warnings"] = rates.flag_messages(checked.flags)
+    try:
+        checked = jax.jit(rates.rate_result)(build_model(best_scenario, template.quadrature))
+        result["rate_rel_error"] = float(checked.relative_error)
+        result["flags"] = int(checked.flags)
+        result["warnings"] = rates.flag_messages(checked.flags)
+    except ScenarioError as err:  # the best design no longer builds (e.g. its root left the window)
+        result["rate_rel_error"] = float("nan")
+        result["flags"] = 1
+        result["warnings"] = [str(err)]
     if out_dir is not None:
         out_dir = Path(out_dir)
         (out_dir / "best.toml").write_text(result["scenario_toml"])

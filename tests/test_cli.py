@@ -47,3 +47,21 @@ def test_bad_input_exits_nonzero_with_message(tmp_path):
     assert result.returncode == 2
     assert "medium.coherence_time_ns" in result.stderr and "> 0" in result.stderr
     assert result.stdout == ""
+
+
+def test_rate_reports_its_error_estimate_and_warns_above_the_tolerance(capsys):
+    """`rate_rel_error`, `flags` and `warnings` in the JSON; a warning on stderr above --tolerance."""
+    assert main(["rate", "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert 0 < out["rate_rel_error"] < 1e-3 and out["flags"] == 0 and out["warnings"] == []
+    assert out["rate_error_per_year"] == pytest.approx(out["rate_rel_error"] * out["rate_per_year"], rel=1e-9)
+    assert captured.err == ""
+    assert main(["rate", "--tolerance", "1e-12"]) == 0
+    assert "above --tolerance 1e-12" in capsys.readouterr().err
+
+
+def test_rate_rejects_a_non_positive_tolerance():
+    result = run_cli("rate", "--tolerance", "0")
+    assert result.returncode == 2
+    assert "--tolerance: must be > 0" in result.stderr and result.stdout == ""

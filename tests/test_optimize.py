@@ -38,6 +38,8 @@ def test_detuning_1d_vacuum_fermi_dirac_reaches_grid_optimum():
     assert all(s["rate_per_year"] >= 0.99 * best for s in result["starts"])
     assert result["best_rate_per_year"] >= best * (1 - 1e-6)
     assert result["active_bounds"] == {}
+    # The best design's own quadrature error estimate, from a fresh build, and no flags.
+    assert 0 < result["rate_rel_error"] < 1e-3 and result["flags"] == 0 and result["warnings"] == []
     assert abs(result["params"]["medium.detuning_eV"] - at["medium.detuning_eV"]) < 2e-6
 
 

@@ -144,5 +144,8 @@ def test_rate_only_scan_with_fast_quadrature(tmp_path):
     np.testing.assert_allclose(only.rate_per_year.values, full.rate_per_year.values, rtol=1e-12)
     np.testing.assert_allclose(fast.rate_per_year.values, full.rate_per_year.values, rtol=1e-4)
     assert fast.attrs["quadrature"] == "fast"
+    # Every point carries the estimate of its quadrature error and no failure flag.
+    assert np.all((full.rate_rel_error.values > 0) & (full.rate_rel_error.values < 1e-3))
+    assert np.all(full.flags.values == 0)
     with pytest.raises(ValueError, match="quadrature: unknown name 'coarse'; allowed: fast, default, fine"):
         Scan(scenario, axes, quadrature="coarse")
