@@ -1,6 +1,6 @@
 """Accuracy audit of the averaged rate over seeded random designs, per dispersion model.
 
-    python benchmarks/audit.py [--designs N] [--fd N] [--reference N] [--models a,b]
+    python -m benchmarks.audit [--designs N] [--fd N] [--reference N] [--models a,b]
                                [--seed S] [--out benchmarks/output/audit.json]
 
 Designs come from `tests/designs.py` (a third detuned at random, a third onto band
@@ -8,7 +8,7 @@ edges, a third into gaps). For each model:
 
 (a) every design is evaluated with `jit(vmap(value_and_grad(f)))`, f = log event rate
     (per year) as a function of the design's free keys (TOML units) through
-    `rates.scenario.with_parameters`, on one built template per design structure
+    `cnbfluor.scenario.with_parameters`, on one built template per design structure
     (`designs.template_key`: all the design's continuous keys are set, so the model is
     the design's own); NaN/inf values and gradients and `RateResult.flags` are counted.
 (b) on the first `--fd` designs: each gradient component against a 5-point central
@@ -37,21 +37,17 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this file's folder (which holds benchmarks/rates.py) comes first on
-# sys.path and would shadow the `rates` package: drop it; add tests/ for the helpers.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT / "tests"))
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm import tqdm
 
-import rates  # noqa: E402
-from rates.scenario import ScenarioError, build_model, default_scenario, with_parameters  # noqa: E402
+from cnbfluor import rates
+from cnbfluor.scenario import ScenarioError, build_model, default_scenario, with_parameters
 
-import designs as D  # noqa: E402
-from independent import independent_rate  # noqa: E402
+from tests import designs as D
+from tests.independent import independent_rate
 
 CHUNK = 32
 RATE_ZERO = 1e-30  # events per year

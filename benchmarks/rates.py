@@ -1,6 +1,6 @@
 """Benchmark: the momentum-averaged rate against the SciPy adaptive-quadrature path.
 
-    python benchmarks/rates.py [--designs N] [--quick] [--baseline REV]
+    python -m benchmarks.rates [--designs N] [--quick] [--baseline REV]
 
 Prints, measured in this one run: the time of the averaged rate and of its
 value-and-gradient (jitted, warm), the same for the SciPy reference path
@@ -27,15 +27,11 @@ import jax.numpy as jnp
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, this file's folder comes first on sys.path and its name
-# would shadow the `rates` package: drop it, and add tests/ for the reference.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT / "tests"))
 
-import dispersion  # noqa: E402
-import rates  # noqa: E402
-from rates.scenario import build_model, default_scenario  # noqa: E402
-from reference import ReferenceRate  # noqa: E402
+from cnbfluor import dispersion
+from cnbfluor import rates
+from cnbfluor.scenario import build_model, default_scenario
+from tests.reference import ReferenceRate
 
 
 def timed(fn, *args, repeat=30):
@@ -57,9 +53,24 @@ def band_model(base, velocity):
 
 _BASELINE = """
 import json, statistics, sys, time
+from pathlib import Path
+tree = Path(sys.argv[3])
+if (tree / "cnbfluor" / "__init__.py").exists():
+    # One namespace (cnbfluor.rates lives in tree/rates): import the package from
+    # the worktree, not the installed (editable) one of the current revision.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "cnbfluor", tree / "cnbfluor" / "__init__.py", submodule_search_locations=[str(tree / "cnbfluor"), str(tree)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cnbfluor"] = module
+    spec.loader.exec_module(module)
+    from cnbfluor import rates
+    from cnbfluor.scenario import build_model, default_scenario
+else:  # revisions before the namespace: top-level packages
+    sys.path.insert(0, str(tree))
+    import rates
+    from rates.scenario import build_model, default_scenario
 import jax
-import rates
-from rates.scenario import build_model, default_scenario
 cases, repeat = json.loads(sys.argv[1]), int(sys.argv[2])
 def timed(fn, model):
     jax.block_until_ready(fn(model))
@@ -91,8 +102,8 @@ def baseline_timings(revision, cases, repeat):
                        check=True, capture_output=True)
         try:
             result = subprocess.run(
-                [sys.executable, "-c", _BASELINE, json.dumps(cases), str(repeat)],
-                cwd=tmp, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
+                [sys.executable, "-c", _BASELINE, json.dumps(cases), str(repeat), str(tree)],
+                cwd=tmp, capture_output=True, text=True, check=True,
             )
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)

@@ -1,6 +1,6 @@
 """Benchmark: scan throughput (designs per second) on every local JAX backend.
 
-    python benchmarks/scan.py [--points N] [--loop M]
+    python -m benchmarks.scan [--points N] [--loop M]
 
 For each available backend (CPU always; GPU when one is present), evaluates a
 linear-band scan over (group velocity x detuning) with the `cnbfluor scan`
@@ -18,15 +18,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
+import jax
+import jax.numpy as jnp
 
-import rates  # noqa: E402
+from cnbfluor import rates
 
-from optimize.scan import Scan, parse_axis  # noqa: E402
-from rates.scenario import build_model, default_scenario, with_parameters  # noqa: E402
+from cnbfluor.scan import Scan, parse_axis
+from cnbfluor.scenario import build_model, default_scenario, with_parameters
 
 OMEGA = 0.025064915718988563
 MODES = [("default", True), ("default", False), ("fast", True), ("fast", False)]

@@ -5,12 +5,6 @@ leaves. Energies and wavenumbers are in eV (natural units, hbar = c = 1).
 This package knows nothing about neutrinos.
 """
 
-import jax
-
-# The resonance width (~3e-8 eV) is ~1e-6 of the photon energy: float32 cannot
-# resolve it, so double precision is switched on wherever the library is used.
-jax.config.update("jax_enable_x64", True)
-
 from ._base import AbstractBandInK as AbstractBandInK
 from ._base import AbstractBranch as AbstractBranch
 from ._base import AbstractDispersion as AbstractDispersion
@@ -24,6 +18,7 @@ from ._lorentz import Lorentz as Lorentz
 from ._registry import MODELS as MODELS
 from ._tight_binding import TightBinding as TightBinding
 from ._registry import make_dispersion as make_dispersion
+from ._registry import model_name as model_name
 from ._spline import SplineBand as SplineBand
 
 __all__ = [
@@ -41,4 +36,5 @@ __all__ = [
     "TightBinding",
     "Vacuum",
     "make_dispersion",
+    "model_name",
 ]

@@ -32,6 +32,17 @@ def make_dispersion(name: str, **params):
         cls = MODELS[name]
     except KeyError:
         raise ValueError(
-            f"dispersion.model: unknown model {name!r}; allowed: {', '.join(MODELS)}"
+            f"make_dispersion: unknown model {name!r}; allowed: {', '.join(MODELS)}"
         ) from None
     return cls(**params)
+
+
+def model_name(model) -> str:
+    """The scenario name of a dispersion model (the inverse of `make_dispersion`).
+
+    **Raises:** `ValueError` for a model that is not one of `MODELS`.
+    """
+    for name, cls in MODELS.items():
+        if type(model) is cls:
+            return name
+    raise ValueError(f"model_name: {type(model).__name__} is not one of {', '.join(MODELS)}")

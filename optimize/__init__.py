@@ -1,9 +1,23 @@
-"""Optimisation, scans, reports and the `cnbfluor` command line.
+"""Multi-start projected gradient ascent over a box (pure JAX + Optax).
 
-The only layer that does I/O besides scenario loading. Builds on `rates`
-(which builds on `dispersion`); nothing below imports from here.
+Knows no scenario keys and touches no files: the front layer (`cnbfluor`)
+maps box positions to scenario values, builds the objective and keeps the
+checkpoints through the `on_chunk` hook.
 """
 
-from .report import rate_report as rate_report
+from .solver import CONVERGED as CONVERGED
+from .solver import NOT_FINITE as NOT_FINITE
+from .solver import OPTIMIZERS as OPTIMIZERS
+from .solver import SCHEDULES as SCHEDULES
+from .solver import STEP_LIMIT as STEP_LIMIT
+from .solver import Settings as Settings
+from .solver import SolverResult as SolverResult
+from .solver import SolverState as SolverState
+from .solver import maximize as maximize
+from .solver import projected_gradient as projected_gradient
+from .solver import transformation as transformation
 
-__all__ = ["rate_report"]
+__all__ = [
+    "CONVERGED", "NOT_FINITE", "OPTIMIZERS", "SCHEDULES", "STEP_LIMIT", "Settings", "SolverResult",
+    "SolverState", "maximize", "projected_gradient", "transformation",
+]

@@ -1,42 +1,48 @@
-"""Optax maximisation of the event rate: multi-start, stopping rule, checkpoints.
+"""Multi-start projected gradient ascent in the unit box.
+
+The objective f(s) is any differentiable JAX function of box positions
+s in [0, 1]^n (the front layer maps positions to scenario values, linear or
+logarithmic, and returns ln R). Every step is an Optax update followed by the
+projection onto the box (`optax.projections.projection_box`), so an optimum on
+a bound is reached exactly, and its projected gradient vanishes there: such a
+start converges instead of creeping toward the bound as a sigmoid map would.
 
 All starts advance together (`vmap`) in jitted chunks of `chunk` steps
-(`lax.scan`). After each chunk the state is written to `checkpoint.npz` in the
-output folder, so that an interrupted run resumes (`resume=True`) exactly
-where it stopped: the chunks are deterministic, so a resumed run ends with
-the same result as an uninterrupted one.
+(`lax.scan`). After each chunk the caller's `on_chunk` hook receives the
+`SolverState` (to checkpoint it, or to show progress); a run given a saved
+state continues exactly where it stopped. Pure: no files, no printing.
 """
 
 import dataclasses
-import hashlib
-import json
-import os
-from pathlib import Path
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-import rates
-from rates.scenario import ScenarioError, build_model
-
-from .problem import Problem, parse_free
-
 OPTIMIZERS = ("adam", "sgd", "adabelief")
 SCHEDULES = ("constant", "cosine", "exponential")
+
+#: Why a start stopped (`SolverResult.reasons`).
+CONVERGED = "converged"
+STEP_LIMIT = "step limit"
+NOT_FINITE = "objective not finite"
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """How to optimise. Defaults suit the log-rate objective in box coordinates.
+    """How to optimise. Defaults suit a log-rate objective in box coordinates.
 
     - `steps`: most gradient steps per start; `starts`: number of starts;
-      `seed`: seeds the spread of starts (start 0 is the scenario's own values).
+      `seed`: seeds the spread of starts.
     - `optimizer`, `learning_rate`, `schedule`: the Optax transformation.
-    - `chunk`: steps between checkpoints and progress updates.
-    - `rtol`: stop when ln R changed by less than this over a chunk, for every
-      start, and the projected gradient (box coordinates) is below `gtol`.
+    - `chunk`: steps between `on_chunk` calls (checkpoints, progress).
+    - `rtol`, `gtol`: a start has converged when f changed by less than `rtol`
+      over a chunk and its projected gradient (box coordinates) is below `gtol`.
+    - `polish`: most L-BFGS-B iterations that finish every start in the box
+      (0: none); its stopping test is the projected gradient < `gtol` or a
+      relative change of f below `rtol` / 1000.
     """
 
     steps: int = 500
@@ -48,36 +54,59 @@ class Settings:
     chunk: int = 25
     rtol: float = 1e-8
     gtol: float = 1e-4
+    polish: int = 100
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: {self.optimizer!r} unknown; allowed: {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule: {self.schedule!r} unknown; allowed: {', '.join(SCHEDULES)}")
 
 
-def parse_optimize_table(raw: dict):
-    """The `[optimize]` table -> (free parameters, objective, Settings)."""
-    raw = dict(raw or {})
-    allowed = {"free", "objective", "steps", "starts", "seed", "optimizer", "learning_rate", "schedule", "chunk", "rtol", "gtol"}
-    for key in raw:
-        if key not in allowed:
-            raise ScenarioError(f"optimize.{key}: unknown key; allowed keys in [optimize]: " + ", ".join(sorted(allowed)))
-    free = parse_free(raw.pop("free", None))
-    objective = raw.pop("objective", "rate_per_year")
-    settings = Settings()
-    for key, value in raw.items():
-        default = getattr(settings, key)
-        if isinstance(default, int) and not isinstance(default, bool):
-            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "seed" else 1):
-                raise ScenarioError(f"optimize.{key}: expected an integer >= {0 if key == 'seed' else 1}, got {value!r}")
-        elif isinstance(default, float):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ScenarioError(f"optimize.{key}: expected a number > 0, got {value!r}")
-            value = float(value)
-        elif key == "optimizer" and value not in OPTIMIZERS:
-            raise ScenarioError(f"optimize.optimizer: {value!r} unknown; allowed: " + ", ".join(OPTIMIZERS))
-        elif key == "schedule" and value not in SCHEDULES:
-            raise ScenarioError(f"optimize.schedule: {value!r} unknown; allowed: " + ", ".join(SCHEDULES))
-        settings = dataclasses.replace(settings, **{key: value})
-    return free, objective, settings
+class SolverState(NamedTuple):
+    """Everything a run needs to continue: after `step` steps, positions `s`
+    (starts, n), the optimiser state, f per step and start (`history`, one row
+    per step, plus the value at the current positions), and which starts stopped."""
+
+    step: int
+    s: jax.Array
+    opt_state: optax.OptState
+    history: list
+    done: np.ndarray
+    value: np.ndarray
+    gradient: np.ndarray
 
 
-def _transformation(settings: Settings):
+@dataclasses.dataclass(frozen=True)
+class SolverResult:
+    """The end of a run.
+
+    **Fields:** `positions` (starts, n) in [0, 1]; `values` (starts,): f there;
+    `gradients` (starts, n): df/ds there; `converged` (starts,) bool;
+    `reasons`: why each start stopped (`CONVERGED`, `STEP_LIMIT`, `NOT_FINITE`);
+    `active`: per start, {index: "lower" | "upper"} for parameters on a bound
+    whose gradient points out of the box; `history`: f per step (rows) and
+    start (columns), its last row the final values; `steps`: steps taken.
+    """
+
+    positions: np.ndarray
+    values: np.ndarray
+    gradients: np.ndarray
+    converged: np.ndarray
+    reasons: tuple
+    active: tuple
+    history: list
+    steps: int
+
+    @property
+    def best(self) -> int:
+        """Index of the start with the highest finite f."""
+        values = np.where(np.isfinite(self.values), self.values, -np.inf)
+        return int(np.argmax(values))
+
+
+def transformation(settings: Settings) -> optax.GradientTransformation:
+    """The Optax transformation of `settings` (with its learning-rate schedule)."""
     lr = settings.learning_rate
     if settings.schedule == "cosine":
         lr = optax.cosine_decay_schedule(lr, settings.steps, alpha=0.01)
@@ -86,231 +115,124 @@ def _transformation(settings: Settings):
     return getattr(optax, settings.optimizer)(lr)
 
 
-def initial_positions(problem: Problem, settings: Settings):
-    """Box positions (starts, n_free): start 0 at the scenario's values, the rest seeded."""
-    n = len(problem.free)
-    rng = np.random.default_rng(settings.seed)
-    s = rng.uniform(0.05, 0.95, size=(settings.starts, n))
-    for i, p in enumerate(problem.free):
-        try:
-            current = problem.scenario.value(p.key)
-        except KeyError:
-            current = None
-        if isinstance(current, (int, float)) and (p.scale == "linear" or current > 0):
-            s[0, i] = min(max(p.position(current), 0.02), 0.98)
-    return s
+def projected_gradient(s, g):
+    """The gradient with components that push out of the box removed."""
+    outward = ((s <= 0.0) & (g < 0)) | ((s >= 1.0) & (g > 0))
+    return jnp.where(outward, 0.0, g)
 
 
-def _fingerprint(problem: Problem, settings: Settings) -> str:
-    text = json.dumps(
-        [problem.scenario.values, [dataclasses.asdict(p) for p in problem.free], problem.objective,
-         dataclasses.asdict(settings)],
-        sort_keys=True, default=str,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _save_checkpoint(path: Path, fingerprint, step, z, opt_state, history, done):
-    leaves = jax.tree_util.tree_leaves(opt_state)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(
-        tmp, fingerprint=np.array(fingerprint), step=np.array(step), z=np.asarray(z),
-        history=np.asarray(history), done=np.asarray(done),
-        **{f"opt_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)},
-    )
-    os.replace(tmp, path)
-
-
-def _load_checkpoint(path: Path, fingerprint, opt_state):
-    data = np.load(path)
-    if str(data["fingerprint"]) != fingerprint:
-        raise ScenarioError(
-            f"--resume: {path} belongs to another scenario or settings; remove it or use another --out"
-        )
-    treedef = jax.tree_util.tree_structure(opt_state)
-    n = treedef.num_leaves
-    leaves = [jnp.asarray(data[f"opt_{i}"]) for i in range(n)]
-    return (
-        int(data["step"]), jnp.asarray(data["z"]), jax.tree_util.tree_unflatten(treedef, leaves),
-        data["history"].tolist(), data["done"].astype(bool),
+def _active(s, g):
+    return tuple(
+        {j: ("lower" if s[i, j] <= 0.0 else "upper") for j in range(s.shape[1])
+         if (s[i, j] <= 0.0 and g[i, j] < 0) or (s[i, j] >= 1.0 and g[i, j] > 0)}
+        for i in range(s.shape[0])
     )
 
 
-def optimize(problem: Problem, settings: Settings = Settings(), out_dir=None, resume=False, progress=True):
-    """Maximise the event rate. Returns the result dict (see `cnbfluor optimize`).
+def maximize(
+    fun: Callable,
+    s0,
+    settings: Settings = Settings(),
+    *,
+    state: SolverState | None = None,
+    on_chunk: Callable[[SolverState], None] | None = None,
+) -> SolverResult:
+    """Maximise `fun` over the unit box from several starts.
 
-    **Arguments:** `problem`; `settings`; `out_dir`: folder for the checkpoint
-    and results (None: no files); `resume`: continue from its checkpoint;
-    `progress`: show a progress bar on stderr.
+    **Arguments:**
+    - `fun`: box positions, shape (n,), -> scalar f (JAX-differentiable).
+    - `s0`: starting positions, shape (starts, n), in [0, 1].
+    - `settings`: steps, optimiser, schedule, chunk and stopping rule.
+    - `state`: a `SolverState` from an earlier run's `on_chunk` to continue.
+    - `on_chunk`: called with the `SolverState` after every chunk.
+
+    **Returns:** a `SolverResult`.
     """
-    from tqdm.auto import tqdm
-
-    template = problem.template()
-    transformation = _transformation(settings)
-    s0 = initial_positions(problem, settings)
-    z = jnp.asarray(np.log(s0) - np.log1p(-s0))  # logit
-    opt_state = jax.vmap(transformation.init)(z)
-    value_and_grad = jax.value_and_grad(lambda zz: problem.log_rate(template, zz))
+    opt = transformation(settings)
+    value_and_grad = jax.value_and_grad(fun)
 
     def one_step(carry, _):
-        zz, state = carry
-        f, g = value_and_grad(zz)
-        updates, state = transformation.update(-g, state, zz)
-        return (optax.apply_updates(zz, updates), state), (f, g)
+        s, opt_state = carry
+        f, g = value_and_grad(s)
+        updates, opt_state = opt.update(-g, opt_state, s)
+        s = optax.projections.projection_box(optax.apply_updates(s, updates), 0.0, 1.0)
+        return (s, opt_state), f
 
     @jax.jit
-    def run_chunk(zz, state):
-        def per_start(z1, st1):
-            (z2, st2), (fs, gs) = jax.lax.scan(one_step, (z1, st1), None, length=settings.chunk)
-            return z2, st2, fs, gs[-1]
-        return jax.vmap(per_start)(zz, state)
+    def run_chunk(s, opt_state):
+        def per_start(s1, st1):
+            (s2, st2), fs = jax.lax.scan(one_step, (s1, st1), None, length=settings.chunk)
+            return s2, st2, fs
+        return jax.vmap(per_start)(s, opt_state)
 
-    evaluate = jax.jit(jax.vmap(jax.value_and_grad(lambda zz: problem.log_rate(template, zz))))
+    evaluate = jax.jit(jax.vmap(value_and_grad))
 
-    fingerprint = _fingerprint(problem, settings)
-    checkpoint = None
-    step, history, done = 0, [], np.zeros(settings.starts, dtype=bool)
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint = out_dir / "checkpoint.npz"
-        if resume and checkpoint.exists():
-            step, z, opt_state, history, done = _load_checkpoint(checkpoint, fingerprint, opt_state)
-        elif checkpoint.exists() and not resume:
-            checkpoint.unlink()
-
-    f_now, _ = evaluate(z)
-    bar = tqdm(total=settings.steps, initial=step, disable=not progress, unit="step", desc="optimize")
+    if state is None:
+        s = jnp.clip(jnp.asarray(s0, dtype=float), 0.0, 1.0)
+        f, g = evaluate(s)
+        state = SolverState(0, s, jax.vmap(opt.init)(s), [], np.zeros(s.shape[0], dtype=bool),
+                            np.asarray(f), np.asarray(g))
+    step, s, opt_state, history, done, f_now, g_now = state
+    history = list(history)
     while step < settings.steps and not done.all():
-        z_new, state_new, fs, g_last = run_chunk(z, opt_state)
-        f_prev = f_now
-        f_now, g_now = evaluate(z_new)
+        s_new, state_new, fs = run_chunk(s, opt_state)
+        f_new, g_new = (np.asarray(a) for a in evaluate(s_new))
         # Stopped starts keep their state: the stopping rule is per start.
-        keep = jnp.asarray(done)[:, None]
-        z = jnp.where(keep, z, z_new)
+        keep = jnp.asarray(done)
+        s = jnp.where(keep[:, None], s, s_new)
         opt_state = jax.tree_util.tree_map(
-            lambda old, new: jnp.where(jnp.reshape(keep, keep.shape[:1] + (1,) * (new.ndim - 1)), old, new),
+            lambda old, new: jnp.where(jnp.reshape(keep, keep.shape + (1,) * (new.ndim - 1)), old, new),
             opt_state, state_new,
         )
-        f_now = jnp.where(jnp.asarray(done), f_prev, f_now)
-        history.extend(np.asarray(fs).T.tolist())
-        step += settings.chunk
-        s = jax.nn.sigmoid(z)
-        g_box = g_now / jnp.maximum(s * (1 - s), 1e-300)
-        outward = ((s < 1e-6) & (g_box < 0)) | ((s > 1 - 1e-6) & (g_box > 0))
-        g_proj = jnp.where(outward, 0.0, g_box)
-        small_change = jnp.abs(f_now - f_prev) < settings.rtol
-        small_grad = jnp.max(jnp.abs(g_proj), axis=-1) < settings.gtol
-        done = np.asarray(done | np.asarray(small_change & small_grad))
-        bar.update(min(settings.chunk, settings.steps - bar.n))
-        bar.set_postfix(best=f"{float(jnp.exp(jnp.max(f_now))):.4g}/yr", converged=f"{int(done.sum())}/{settings.starts}")
-        if checkpoint is not None:
-            _save_checkpoint(checkpoint, fingerprint, step, z, opt_state, history, done)
-    bar.close()
-    return _result(problem, settings, template, z, f_now, history, min(step, settings.steps), done, out_dir)
+        history.extend(np.where(done[None, :], f_now[None, :], np.asarray(fs).T).tolist())
+        f_prev = f_now
+        f_now = np.where(done, f_now, f_new)
+        g_now = np.where(done[:, None], g_now, g_new)
+        step = min(step + settings.chunk, settings.steps)
+        g_proj = np.asarray(projected_gradient(s, jnp.asarray(g_now)))
+        small = (np.abs(f_now - f_prev) < settings.rtol) & (np.max(np.abs(g_proj), axis=-1) < settings.gtol)
+        done = done | small | ~np.isfinite(f_now)
+        state = SolverState(step, s, opt_state, history, done, f_now, g_now)
+        if on_chunk is not None:
+            on_chunk(state)
+    s_np, f_np, g_np = np.array(s), np.array(f_now), np.array(g_now)
+    converged = done & np.isfinite(f_np)
+    if settings.polish:
+        # Adam at a finite learning rate circles a narrow optimum (a resonance is
+        # ~1% of a detuning box) instead of settling: finish every start with a
+        # bounded quasi-Newton (L-BFGS-B) whose own test is the projected gradient.
+        single = jax.jit(value_and_grad)
+        for i in np.flatnonzero(np.isfinite(f_np)):
+            s_np[i], f_np[i], g_np[i], converged[i] = _polish(single, s_np[i], f_np[i], settings)
+    reasons = tuple(
+        NOT_FINITE if not np.isfinite(f_np[i]) else CONVERGED if converged[i] else STEP_LIMIT
+        for i in range(s_np.shape[0])
+    )
+    return SolverResult(
+        positions=s_np, values=f_np, gradients=g_np,
+        converged=converged, reasons=reasons, active=_active(s_np, g_np),
+        history=history + [f_np.tolist()], steps=step,
+    )
 
 
-#: Within this fraction of the box from a bound, with the gradient pointing
-#: out of the box, a parameter counts as sitting on that bound (KKT).
-BOUND_TOLERANCE = 0.02
+def _polish(value_and_grad, s, f, settings: Settings):
+    """L-BFGS-B from `s` in the unit box; returns (s, f, df/ds, converged)."""
+    from scipy.optimize import minimize
 
+    def negative(x):
+        value, grad = value_and_grad(jnp.asarray(x))
+        value, grad = float(value), np.asarray(grad, dtype=float)
+        if not np.isfinite(value):
+            return np.inf, np.zeros_like(grad)
+        return -value, -grad
 
-def _snap_to_bounds(problem, template, s, f):
-    """Move parameters whose gradient pushes out of the box onto the bound.
-
-    The sigmoid map only reaches a bound asymptotically (and Adam slows as the
-    gradient in z fades there), so each start ends with a projection: every
-    parameter within `BOUND_TOLERANCE` of a bound whose box gradient points
-    outward is set on the bound, and the move is kept if the rate does not fall.
-
-    **Returns:** new positions, new ln R, and per start {key: "lower"|"upper"}.
-    """
-    value_and_grad = jax.jit(jax.value_and_grad(lambda ss: problem.log_rate_at(template, ss)))
-    s = np.array(s, dtype=float)
-    f = np.array(f, dtype=float)
-    active_all = []
-    for i in range(s.shape[0]):
-        _, g = value_and_grad(jnp.asarray(s[i]))
-        g = np.asarray(g)
-        trial = s[i].copy()
-        active = {}
-        for j, p in enumerate(problem.free):
-            if trial[j] < BOUND_TOLERANCE and g[j] < 0:
-                trial[j], active[p.key] = 0.0, "lower"
-            elif trial[j] > 1 - BOUND_TOLERANCE and g[j] > 0:
-                trial[j], active[p.key] = 1.0, "upper"
-        if active:
-            f_trial = float(value_and_grad(jnp.asarray(trial))[0])
-            if f_trial >= f[i]:
-                s[i], f[i] = trial, f_trial
-            else:
-                active = {}
-        active_all.append(active)
-    return s, f, active_all
-
-
-def _result(problem, settings, template, z, f, history, steps_taken, done, out_dir):
-    s, f, active = _snap_to_bounds(problem, template, np.asarray(jax.nn.sigmoid(z)), np.asarray(f))
-    best = int(np.argmax(f))
-    starts = []
-    for i in range(settings.starts):
-        values = {p.key: float(p.value(s[i, j])) for j, p in enumerate(problem.free)}
-        starts.append({
-            "rate_per_year": float(np.exp(f[i])),
-            "params": values,
-            "active_bounds": active[i],
-            "converged": bool(done[i]),
-        })
-    best_start = starts[best]
-    initial = float(np.exp(history[0][0])) if history else best_start["rate_per_year"]
-    notes = []
-    for key, side in best_start["active_bounds"].items():
-        bound = next(p for p in problem.free if p.key == key)
-        value = bound.lower if side == "lower" else bound.upper
-        notes.append(
-            f"{key} sits on its {side} bound ({value:g}): the rate still rises toward it, so "
-            "this optimum is the bound you set, not a property of the medium (PHYSICS.md Sec. 8)."
-        )
-    result = {
-        "best_rate_per_year": best_start["rate_per_year"],
-        "params": best_start["params"],
-        "active_bounds": best_start["active_bounds"],
-        "best_start": best,
-        "starts": starts,
-        "steps_taken": steps_taken,
-        "objective": problem.objective,
-        "initial_rate_per_year": initial,
-        "notes": notes,
-    }
-    best_scenario = problem.scenario.replace(best_start["params"])
-    result["scenario_toml"] = best_scenario.to_toml()
-    # The quadrature's error estimate and flags at the optimum, from a fresh build.
-    try:
-        checked = jax.jit(rates.rate_result)(build_model(best_scenario, template.quadrature))
-        result["rate_rel_error"] = float(checked.relative_error)
-        result["flags"] = int(checked.flags)
-        result["warnings"] = rates.flag_messages(checked.flags)
-    except ScenarioError as err:  # the best design no longer builds (e.g. its root left the window)
-        result["rate_rel_error"] = float("nan")
-        result["flags"] = 1
-        result["warnings"] = [str(err)]
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        (out_dir / "best.toml").write_text(result["scenario_toml"])
-        from .plots import plot_trace
-
-        result["trace_plot"] = str(plot_trace(history, out_dir / "trace.png", objective=problem.objective))
-        result["files"] = {name: str(out_dir / name) for name in ("best.toml", "result.json", "trace.png", "checkpoint.npz")}
-        (out_dir / "result.json").write_text(json.dumps(result, indent=2))
-    return result
-
-
-def load_problem(path):
-    """Scenario file with an `[optimize]` table -> (Problem, Settings)."""
-    from rates.scenario import parse_scenario, read_toml
-
-    raw = read_toml(path)
-    if "optimize" not in raw:
-        raise ScenarioError("optimize: the scenario needs an [optimize] table with at least `free`")
-    free, objective, settings = parse_optimize_table(raw["optimize"])
-    return Problem(parse_scenario(raw), free, objective), settings
+    out = minimize(negative, s, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * s.size,
+                   options={"maxiter": settings.polish, "gtol": settings.gtol, "ftol": settings.rtol * 1e-3})
+    if not (np.isfinite(out.fun) and -out.fun >= f):  # never worse than the ascent's end
+        value, grad = value_and_grad(jnp.asarray(s))
+        g = np.asarray(grad)
+        return s, f, g, bool(np.max(np.abs(np.asarray(projected_gradient(jnp.asarray(s), grad)))) < settings.gtol)
+    x = np.clip(out.x, 0.0, 1.0)
+    value, grad = value_and_grad(jnp.asarray(x))
+    g_proj = np.asarray(projected_gradient(jnp.asarray(x), grad))
+    return x, float(value), np.asarray(grad), bool(out.success or np.max(np.abs(g_proj)) < settings.gtol)

@@ -1,13 +1,9 @@
 """Relic-neutrino parametric-fluorescence rates: kinematics, channels, averages.
 
 Everything here is pure JAX on pytrees (`jit`, `vmap`, `grad`); units are eV
-inside (hbar = c = k_B = 1). Scenario loading (`rates.scenario`) is the only
-place that converts units.
+inside (hbar = c = k_B = 1). Scenario keys and their units belong to the front
+layer (`cnbfluor.scenario`); `constants` is the one home of unit conversions.
 """
-
-import jax
-
-jax.config.update("jax_enable_x64", True)
 
 from . import constants as constants
 from .average import DK_CONVENTIONS as DK_CONVENTIONS

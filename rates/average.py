@@ -1,4 +1,10 @@
-"""The momentum-averaged rate and the event rate (PHYSICS.md Sec. 6).
+"""The momentum-averaged rate and the event rate.
+
+The event rate is the paper's R = n_nu V Gamma (its Sec. II.A, before
+Eq. (18)), doubled for Majorana neutrinos (after its Eq. (7)), with Gamma
+averaged over the neutrino momentum. The paper only estimates the effect of
+the momentum spread (end of its Sec. II.B); the average below is the
+project's own (method also in docs/architecture.md).
 
 How the average is computed, and why it is accurate in every regime
 --------------------------------------------------------------------
@@ -100,7 +106,7 @@ class RateModel(eqx.Module):
     def __check_init__(self):
         if self.dk not in DK_CONVENTIONS:
             raise ValueError(
-                f"conventions.dk: unknown convention {self.dk!r}; allowed: exact, paper"
+                f"RateModel.dk: unknown convention {self.dk!r}; allowed: exact, paper"
             )
 
 
@@ -327,7 +333,8 @@ def averaged_rates(model: RateModel):
     """`(<Gamma>, <Gamma>_detected)`, eV: all photons, and those that escape and are detected.
 
     The detected rate weighs each photon energy with the escape probability
-    of its branch and the detector's acceptance (PHYSICS.md Sec. 8).
+    of its branch and the detector's acceptance (`rates.detection`; the paper
+    itself assumes lossless transport to the sensor).
     """
     result = rate_result(model)
     return result.rate, result.detected

@@ -1,4 +1,4 @@
-"""The medium and its transition channels E1, M1 and E1M1 (PHYSICS.md Sec. 6).
+"""The medium and its transition channels E1, M1 and E1M1.
 
 The rate per neutrino at a root is
 
@@ -8,7 +8,15 @@ with Delta = E_vg - omega*. `channel_strength` is the prefactor (eV^3):
 
     M1   (paper Eq. 22): G_F^2 C^2 / (2 pi)      f^2 n_d^2 d^2        k^4 / omega
     E1   (paper Eq. 17): G_F^2 C^2 / (2 pi e^2)  f   n_d^2 d^4        omega k^4
-    E1M1 (Sec. III):     G_F^2 C^2 / (2 pi)      f^2 n_d^2 (eps d)^2  omega k^2
+    E1M1 (see below):    G_F^2 C^2 / (2 pi)      f^2 n_d^2 (eps d)^2  omega k^2
+
+kappa = (1 + beta'_j)/2 interpolates the paper's factor 1/2 for a
+non-relativistic outgoing neutrino (after its Eq. (17)). E1M1 is the project's
+own model of the paper's "configuration mixing" remark (Sec. III), which gives
+no formula: the neutrino couples at the M1 vertex, the photon at an E1 vertex
+reached through a parity-mixing amplitude eps. With eps = 1 and an atomic E1
+dipole it gives, in vacuum, the ~1/alpha^2 gain over Eq. (23) that the paper
+quotes.
 """
 
 import math
@@ -54,7 +62,7 @@ class Medium(eqx.Module):
     def __check_init__(self):
         if self.channel not in CHANNELS:
             raise ValueError(
-                f"medium.channel: unknown channel {self.channel!r}; allowed: {', '.join(CHANNELS)}"
+                f"Medium.channel: unknown channel {self.channel!r}; allowed: {', '.join(CHANNELS)}"
             )
 
 

@@ -1,8 +1,9 @@
-"""Physical constants (CODATA via `scipy.constants`) in natural units.
+"""Physical constants (CODATA via `scipy.constants`) and the one home of unit conversions.
 
 Inside the code hbar = c = k_B = 1 and every energy, momentum and mass is in eV;
-lengths and times are in 1/eV. The conversion factors below are used only at
-the edges (scenario in, report out).
+lengths and times are in 1/eV. The conversions below (`length_from_um`,
+`width_from_ns`, ...) are used only at the edges (scenario keys in, reports and
+figure axes out), each written once here.
 """
 
 import math
@@ -35,7 +36,8 @@ BOLTZMANN = _value("Boltzmann constant in eV/K")
 #: Julian year, s.
 YEAR = 365.25 * 86400.0
 
-# Paper defaults for dipole moments (PHYSICS.md Sec. 6).
+# Paper defaults for dipole moments: |d_vg| ~ e/m_e for M1 (after its Eq. (22)),
+# e/(alpha m_e) for E1 (after its Eq. (17)).
 #: M1 dipole unit e/m_e, 1/eV (the paper's "~ e/m_e"; the Bohr magneton is half).
 M1_DIPOLE_UNIT = ELEMENTARY_CHARGE / ELECTRON_MASS
 #: E1 dipole unit e a_0 = e/(alpha m_e), 1/eV.
@@ -60,6 +62,22 @@ def per_year(rate_eV):
 def length_from_m(length_m):
     """Length: m -> 1/eV."""
     return length_m / HBAR_C_M
+
+
+def length_from_um(length_um):
+    """Length: micrometres -> 1/eV."""
+    return length_um * 1e-6 / HBAR_C_M
+
+
+def width_from_ns(tau_ns):
+    """Width Gamma = hbar / tau, eV, from a coherence time in ns."""
+    return width_from_lifetime(tau_ns * 1e-9)
+
+
+#: hc in eV um: lambda [um] = 2 pi / k = HC_EV_UM / k [eV].
+HC_EV_UM = _sc.h * _sc.c / _sc.e * 1e6
+#: E / h in THz per eV.
+THZ_PER_EV = _sc.e / _sc.h / 1e12
 
 
 def temperature_from_K(T_K):

@@ -1,7 +1,9 @@
-"""Photon escape from a lossy target and the detector (PHYSICS.md Sec. 8).
+"""Photon escape from a lossy target and the detector.
 
-A photon emitted uniformly in a target of side l with attenuation
-alpha = 2 Im k escapes with probability
+The paper assumes that the light reaches the sensor without loss (its
+Sec. I); this module is the project's own extension (README, "Scenario
+reference", the `[detector]` keys). A photon emitted uniformly in a target
+of side l with attenuation alpha = 2 Im k escapes with probability
 
     P_esc = (1 - exp(-alpha l)) / (alpha l),
 

@@ -1,7 +1,8 @@
 """Kinematics of nu_i(p) -> nu_j(p') + gamma(k) in a dispersive medium.
 
 Energy and phase matching give, for a photon at cosine c to the neutrino
-momentum p (PHYSICS.md Sec. 5),
+momentum p (the paper's phase matching, after its Eqs. (1) and (14), and the
+energy delta function of its Eq. (16)),
 
     F(k; p, c) = omega(k) + sqrt(m_j^2 + p^2 + k^2 - 2 p k c) - sqrt(m_i^2 + p^2) = 0.
 
@@ -43,7 +44,12 @@ def _safe_sqrt(x):
 
 
 def outgoing_kappa(energy_out, m_final):
-    """kappa = (1 + beta'_j)/2, beta'_j = |p'_j| / E'_j (PHYSICS.md Sec. 5)."""
+    """kappa = (1 + beta'_j)/2, beta'_j = |p'_j| / E'_j.
+
+    It interpolates between the paper's factor 1/2 for a non-relativistic
+    outgoing neutrino (after its Eq. (17)) and 1 for an ultra-relativistic one
+    (README, "Conventions").
+    """
     return 0.5 * (1.0 + _safe_sqrt(energy_out**2 - m_final**2) / energy_out)
 
 

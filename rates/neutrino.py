@@ -1,6 +1,7 @@
 """The neutrino sector: masses from the ordering, PMNS mixing, the transition.
 
-Defaults are NuFIT 6.0 (2024, with SK atmospheric data), PHYSICS.md Sec. 2.
+Defaults are NuFIT 6.0 (2024, with SK atmospheric data); the values are listed
+in the README, "Scenario reference".
 """
 
 import equinox as eqx
@@ -41,7 +42,7 @@ def neutrino_masses(ordering: str, lightest_mass, dm21, dm3l):
         m2 = jnp.sqrt(m0**2 - dm3l)
         m1 = jnp.sqrt(m2**2 - dm21)
     else:
-        raise ValueError(f"neutrino.ordering: unknown ordering {ordering!r}; allowed: NO, IO")
+        raise ValueError(f"ordering: unknown ordering {ordering!r}; allowed: NO, IO")
     return jnp.stack([m1, m2, m3])
 
 

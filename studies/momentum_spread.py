@@ -20,9 +20,9 @@ import equinox as eqx
 import jax
 import numpy as np
 
-import rates
+from cnbfluor import rates
 from _output import finish_rate_figure, markdown_table, study_arguments, write_study
-from rates.scenario import build_model, default_scenario
+from cnbfluor.scenario import build_model, default_scenario
 
 
 def scenario(**updates):
@@ -68,7 +68,7 @@ def sweep(sigmas):
 def figure(rows, path):
     import matplotlib.pyplot as plt
 
-    from optimize.plots import figure_style
+    from cnbfluor.figures import figure_style
 
     with figure_style():
         fig, ax = plt.subplots(figsize=(6.4, 4.4))

@@ -18,11 +18,11 @@ studies/output/optimised_design/.
 import dataclasses
 from pathlib import Path
 
-import rates
+from cnbfluor import rates
 from _output import markdown_table, study_arguments, write_study
-from optimize.fig2 import fig2
-from optimize.solver import load_problem, optimize
-from rates.scenario import build_model
+from cnbfluor.figures import fig2
+from cnbfluor.optimization import load_problem, optimize
+from cnbfluor.scenario import build_model
 
 SCENARIO = Path(__file__).resolve().parent / "scenarios" / "optimize_band.toml"
 

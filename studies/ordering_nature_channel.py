@@ -15,10 +15,10 @@ Writes studies/output/ordering_nature_channel.{md,csv,png}.
 import jax
 import numpy as np
 
-import rates
+from cnbfluor import rates
 from _output import markdown_table, study_arguments, write_study
-from rates.average import rest_roots
-from rates.scenario import build_model, default_scenario
+from cnbfluor.rates.average import rest_roots
+from cnbfluor.scenario import build_model, default_scenario
 
 TRANSITIONS = {"NO": [(3, 1), (3, 2), (2, 1)], "IO": [(2, 1), (2, 3), (1, 3)]}
 CHANNELS = ("E1", "M1", "E1M1")
@@ -50,7 +50,7 @@ def row(ordering, i, j, channel):
 def figure(rows, path):
     import matplotlib.pyplot as plt
 
-    from optimize.plots import figure_style
+    from cnbfluor.figures import figure_style
 
     labels = [f"{r['ordering']} {r['transition'].replace('nu', 'ν')}" for r in rows if r["channel"] == CHANNELS[0]]
     x = np.arange(len(labels))

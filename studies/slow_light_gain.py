@@ -19,10 +19,10 @@ Writes studies/output/slow_light_gain.{md,csv,png}.
 import jax
 import numpy as np
 
-import rates
+from cnbfluor import rates
 from _output import finish_rate_figure, markdown_table, study_arguments, write_study
-from rates.average import rest_roots
-from rates.scenario import build_model, default_scenario, with_parameters
+from cnbfluor.rates.average import rest_roots
+from cnbfluor.scenario import build_model, default_scenario, with_parameters
 
 OMEGA = 0.025064915718988563
 OMEGA_T = 0.0245
@@ -71,7 +71,7 @@ def crossover_velocity(model):
 def figure(rows, v_cross, path):
     import matplotlib.pyplot as plt
 
-    from optimize.plots import figure_style
+    from cnbfluor.figures import figure_style
 
     with figure_style():
         fig, ax = plt.subplots(figsize=(6.4, 4.4))

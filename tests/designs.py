@@ -21,7 +21,7 @@ which also give the edges, and a draw without a p = 0 root is drawn again. Lists
 used only where the scenario needs them (`dispersion.poles`, spline knots and velocities).
 Non-continuous choices (pole count, knots, EIT window) come from small sets, so designs
 group into few templates (`template_key`) whose continuous keys (`continuous`) vary inside
-jit (`rates.scenario.with_parameters`); linear-band and index designs give a fixed explicit
+jit (`cnbfluor.scenario.with_parameters`); linear-band and index designs give a fixed explicit
 k window for the same reason (the default window follows the band parameters at build time).
 """
 
@@ -29,9 +29,9 @@ import math
 
 import numpy as np
 
-import independent as _ind
-from rates import constants as _const
-from rates.neutrino import NUFIT_6_0 as _NUFIT
+from tests import independent as _ind
+from cnbfluor.rates import constants as _const
+from cnbfluor.rates.neutrino import NUFIT_6_0 as _NUFIT
 
 MODELS = ("vacuum", "index", "linear-band", "lorentz", "tight-binding", "eit", "bragg", "spline")
 CATEGORIES = ("random", "edge", "gap")
@@ -62,7 +62,7 @@ def _half_width(tau_ns):
 
 
 def _scenario_dispersion(design):
-    from rates.scenario import _dispersion_model, default_scenario
+    from cnbfluor.scenario._scenario import _dispersion_model, default_scenario
 
     scenario = default_scenario().replace(design)
     return _dispersion_model(scenario, M3)
@@ -328,7 +328,7 @@ def free_values(design, keys, scenario=None):
 
 def continuous(design):
     """The design's continuous values as `with_parameters` keys (poles and knot velocities flattened)."""
-    from rates.scenario import PARAMETERS
+    from cnbfluor.scenario import PARAMETERS
 
     out = {}
     for key, value in design.items():

@@ -51,7 +51,7 @@ import numpy as np
 from scipy import integrate, optimize
 from scipy.special import zeta
 
-from rates.constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
+from cnbfluor.rates.constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
 
 _ZETA3 = float(zeta(3.0))
 _TINY_GAP = 1e-15  # Bragg: an extremum of |f| above 1 by less than this is a closed gap

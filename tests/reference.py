@@ -13,8 +13,8 @@ import warnings
 import numpy as np
 from scipy import integrate, optimize
 
-import dispersion as disp_mod
-import rates
+from cnbfluor import dispersion as disp_mod
+from cnbfluor import rates
 
 
 class LorentzNumpy:

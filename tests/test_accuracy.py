@@ -15,10 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import designs as D
-import rates
-from independent import independent_rate
-from rates.scenario import build_model, default_scenario, with_parameters
+from tests import designs as D
+from cnbfluor import rates
+from tests.independent import independent_rate
+from cnbfluor.scenario import build_model, default_scenario, with_parameters
 
 SEED = 7
 N_SAMPLE = 12  # values and gradients

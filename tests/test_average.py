@@ -9,10 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dispersion
-import rates
-from conftest import OMEGA_NO31, scenario_model
-from reference import ReferenceRate
+from cnbfluor import dispersion
+from cnbfluor import rates
+from tests.conftest import OMEGA_NO31, scenario_model
+from tests.reference import ReferenceRate
 
 T_FD = rates.constants.temperature_from_K(1.945)
 DISTRIBUTIONS = {

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 
-from optimize.cli import main
+from cnbfluor.cli import main
 
 
 def run_cli(*args):
     return subprocess.run(
-        [sys.executable, "-m", "optimize.cli", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "cnbfluor", *args], capture_output=True, text=True, timeout=300
     )
 
 

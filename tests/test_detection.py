@@ -7,9 +7,9 @@ import jax
 import numpy as np
 import pytest
 
-import rates
-from conftest import scenario_model
-from optimize.cli import main
+from cnbfluor import rates
+from tests.conftest import scenario_model
+from cnbfluor.cli import main
 
 LOSSY = {
     "dispersion.model": "lorentz",
@@ -67,7 +67,7 @@ def test_rate_json_reports_detection_only_with_a_detector(tmp_path, capsys):
 
 
 def test_detector_errors():
-    from rates.scenario import ScenarioError, parse_scenario
+    from cnbfluor.scenario import ScenarioError, parse_scenario
 
     with pytest.raises(ScenarioError, match=r"detector.efficiency: 1.5 is out of range; allowed: in \(0, 1\]"):
         parse_scenario({"detector": {"efficiency": 1.5}})

@@ -13,12 +13,12 @@ matplotlib.use("Agg")
 import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 
-import dispersion  # noqa: E402
-from reference import LorentzNumpy  # noqa: E402
-from optimize.fig2 import draw_fig2, energy_transfer, fig2, fig2_data, momentum_quantiles  # noqa: E402
-from optimize.plots import plot_file, plot_scan, plot_trace  # noqa: E402
-from optimize.scan import Scan, parse_axis, run_scan  # noqa: E402
-from rates.scenario import build_model, default_scenario  # noqa: E402
+from cnbfluor import dispersion  # noqa: E402
+from tests.reference import LorentzNumpy  # noqa: E402
+from cnbfluor.figures import draw_fig2, energy_transfer, fig2, fig2_data, momentum_quantiles  # noqa: E402
+from cnbfluor.figures import plot_file, plot_scan, plot_trace  # noqa: E402
+from cnbfluor.scan import Scan, parse_axis, run_scan  # noqa: E402
+from cnbfluor.scenario import build_model, default_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OMEGA = 0.025064915718988563
@@ -183,7 +183,7 @@ def test_plot_errors_are_clear(tmp_path):
 
 
 def test_cli_fig2_and_plot(tmp_path):
-    run = [sys.executable, "-m", "optimize.cli"]
+    run = [sys.executable, "-m", "cnbfluor"]
     out = subprocess.run([*run, "fig2", str(ROOT / "studies/scenarios/slow_light.toml"), "--out", str(tmp_path / "f.svg")],
                          capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr

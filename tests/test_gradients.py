@@ -6,9 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dispersion
-import rates
-from conftest import OMEGA_NO31, scenario_model
+from cnbfluor import dispersion
+from cnbfluor import rates
+from tests.conftest import OMEGA_NO31, scenario_model
 
 T_FD = rates.constants.temperature_from_K(1.945)
 DISTRIBUTIONS = {

@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-import independent as ind
-from conftest import OMEGA_NO31, scenario_model
-from reference import ReferenceRate
+from tests import independent as ind
+from tests.conftest import OMEGA_NO31, scenario_model
+from tests.reference import ReferenceRate
 
 LINEAR_BAND = {
     "dispersion.model": "linear-band", "dispersion.omega_eV": OMEGA_NO31,
@@ -116,7 +116,7 @@ def test_average_equals_average_of_monochromatic_rates():
     import equinox as eqx
     from scipy import integrate
 
-    import rates
+    from cnbfluor import rates
 
     model = scenario_model(**TIGHT_BINDING)
     temp = float(model.momentum.temperature)

@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dispersion
-import rates
+from cnbfluor import dispersion
+from cnbfluor import rates
 
 M3, M1 = math.sqrt(2.513e-3), 0.0
 

@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import dispersion
-import rates
-from conftest import scenario_model
-from reference import ReferenceRate
+from cnbfluor import dispersion
+from cnbfluor import rates
+from tests.conftest import scenario_model
+from tests.reference import ReferenceRate
 
 LORENTZ_SCENARIO = {
     "dispersion.model": "lorentz",
@@ -104,7 +104,7 @@ def test_lorentz_average_matches_reference_with_both_roots(distribution):
 
 
 def test_lorentz_gradients_finite_and_match_finite_differences():
-    from rates.scenario import with_parameters
+    from cnbfluor.scenario import with_parameters
 
     model = scenario_model(**LORENTZ_SCENARIO)
     log_rate = jax.jit(lambda d: jnp.log(rates.event_rate(with_parameters(model, {"dispersion.poles.0.delta_eps": d}))))

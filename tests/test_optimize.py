@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import rates
-from optimize.problem import FreeParameter, Problem
-from optimize.solver import Settings, load_problem, optimize, parse_optimize_table
-from rates.scenario import ScenarioError, build_model, default_scenario, with_parameters
+from cnbfluor import rates
+from cnbfluor.problem import FreeParameter, Problem
+from cnbfluor.optimization import Settings, load_problem, optimize, parse_optimize_table
+from cnbfluor.scenario import ScenarioError, build_model, default_scenario, with_parameters
 
 OMEGA = 0.025064915718988563
 
@@ -75,7 +75,7 @@ def test_three_parameter_band_design_with_bounds():
     # The resulting scenario reproduces the best rate through `cnbfluor rate`'s path.
     import tomllib
 
-    from rates.scenario import parse_scenario
+    from cnbfluor.scenario import parse_scenario
 
     again = rates.event_rate(build_model(parse_scenario(tomllib.loads(result["scenario_toml"]))))
     assert float(again) == pytest.approx(result["best_rate_per_year"], rel=1e-9)
@@ -115,7 +115,7 @@ seed = 7
 
 def run_optimize(path, out, *extra):
     return subprocess.Popen(
-        [sys.executable, "-m", "optimize.cli", "optimize", str(path), "--out", str(out), "--json", "--quiet", *extra],
+        [sys.executable, "-m", "cnbfluor", "optimize", str(path), "--out", str(out), "--json", "--quiet", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -165,7 +165,7 @@ def test_load_problem_reads_the_table(tmp_path):
     assert problem.keys == ("medium.detuning_eV", "medium.coherence_time_ns")
     assert settings.steps == 10 and settings.chunk == 5 and settings.seed == 7
     # `cnbfluor rate` accepts the same file (the [optimize] table is passed over).
-    from rates.scenario import load_scenario
+    from cnbfluor.scenario import load_scenario
 
     assert load_scenario(path)["medium.channel"] == "M1"
 

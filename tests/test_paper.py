@@ -2,8 +2,8 @@
 
 import pytest
 
-import rates
-from conftest import scenario_model
+from cnbfluor import rates
+from tests.conftest import scenario_model
 
 # (channel, ordering, i, j, tau_ns, paper "~", this spec's value) with dk = "paper".
 PAPER_TABLE = [

@@ -23,7 +23,7 @@ def test_readme_cnbfluor_commands_run():
     for command in commands:
         args = command.split()[1:]
         result = subprocess.run(
-            [sys.executable, "-m", "optimize.cli", *args], capture_output=True, text=True, cwd=ROOT, timeout=600
+            [sys.executable, "-m", "cnbfluor", *args], capture_output=True, text=True, cwd=ROOT, timeout=600
         )
         assert result.returncode == 0, (command, result.stderr)
 
@@ -40,7 +40,7 @@ def test_readme_python_commands_run():
 def test_readme_default_output_is_current():
     """The tour's printed table is what `cnbfluor rate` prints today."""
     shown = re.search(r"\$ cnbfluor rate\n(.*?)```", README, re.S).group(1).strip()
-    result = subprocess.run([sys.executable, "-m", "optimize.cli", "rate"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run([sys.executable, "-m", "cnbfluor", "rate"], capture_output=True, text=True, timeout=600)
     assert result.stdout.strip() == shown
 
 
@@ -50,7 +50,7 @@ def test_readme_fig2_output_is_current(tmp_path):
     args = block.group(1).split()[1:]
     shown_out = args[args.index("--out") + 1]
     args[args.index("--out") + 1] = str(tmp_path / "fig2.png")
-    result = subprocess.run([sys.executable, "-m", "optimize.cli", *args], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "cnbfluor", *args], capture_output=True, text=True,
                             cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().replace(str(tmp_path / "fig2.png"), shown_out) == block.group(2).strip()
@@ -58,8 +58,15 @@ def test_readme_fig2_output_is_current(tmp_path):
 
 
 def test_readme_documents_every_scenario_key():
-    from rates.scenario import SCHEMA
+    from cnbfluor.scenario import SCHEMA
 
     for table, keys in SCHEMA.items():
         for key in keys:
             assert f"`{table}.{key}`" in README, f"{table}.{key}"
+
+
+def test_readme_scenario_reference_is_the_key_table():
+    """The README's scenario reference is generated from the one table of keys, and current."""
+    from cnbfluor.scenario import reference_table
+
+    assert reference_table() in README, "regenerate the README table with cnbfluor.scenario.reference_table()"

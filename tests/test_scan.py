@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import rates
-from optimize.scan import Scan, merge, parse_axis, run_scan
-from rates.scenario import ScenarioError, build_model, default_scenario, with_parameters
+from cnbfluor import rates
+from cnbfluor.scan import Scan, merge, parse_axis, run_scan
+from cnbfluor.scenario import ScenarioError, build_model, default_scenario, with_parameters
 
 OMEGA = 0.025064915718988563
 
@@ -65,7 +65,7 @@ def test_scan_axis_errors():
 
 
 def cli(*args):
-    return [sys.executable, "-m", "optimize.cli", *args]
+    return [sys.executable, "-m", "cnbfluor", *args]
 
 
 SCAN_ARGS = ["--param", "medium.detuning_eV=-2e-4:2e-4:24", "--param", "medium.coherence_time_ns=1:100:5:log", "--chunk", "2", "--quiet"]

@@ -3,8 +3,8 @@
 
 import pytest
 
-import rates
-from rates.scenario import SCHEMA, ScenarioError, build_model, default_scenario, load_scenario, parse_scenario
+from cnbfluor import rates
+from cnbfluor.scenario import SCHEMA, ScenarioError, build_model, default_scenario, load_scenario, parse_scenario
 
 # The scenario keys promised in the core-engine issue (a public contract).
 CONTRACT = {

@@ -13,9 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import rates
-from independent import independent_rate
-from rates.scenario import ScenarioError, build_model, default_scenario, with_parameters
+from cnbfluor import rates
+from tests.independent import independent_rate
+from cnbfluor.scenario import ScenarioError, build_model, default_scenario, with_parameters
 
 QUARTER_WAVE = {"dispersion.model": "bragg", "dispersion.n1": 2.0, "dispersion.n2": 1.0,
                 "dispersion.d1_um": 6.511775, "dispersion.d2_um": 13.023550}

@@ -7,17 +7,83 @@
     cnbfluor fig2 [SCENARIO.toml] [--out fig2.png] [--style STYLE]
     cnbfluor plot SCAN.nc | OPTIMIZE_DIR [--out FILE] [--style STYLE]
 
-Errors in the input print one line naming the key and exit with status 2.
+Errors in the input (a scenario key, an argument, a file) print one line naming
+it and exit with status 2 before anything is written; anything else is a bug:
+a short message, exit status 1, and the traceback with `--debug`.
+
+Compiled functions are kept in a persistent cache (the platform's user cache
+folder, or `CNBFLUOR_CACHE_DIR`; `CNBFLUOR_CACHE_DIR=off` disables it), so a
+second `cnbfluor rate` does not compile again. JAX, the physics, matplotlib
+and xarray are imported only by the commands that need them.
 """
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from rates.scenario import ScenarioError, build_model, load_scenario
+from . import __version__
+from .errors import ArgumentError, InputError, PathError
 
-from .report import format_rate_report, rate_report
+#: Environment variable that moves (a folder) or disables ("off") the compilation cache.
+CACHE_ENV = "CNBFLUOR_CACHE_DIR"
+
+
+def cache_dir() -> Path | None:
+    """The persistent compilation cache folder: `CNBFLUOR_CACHE_DIR`, else the platform's user cache."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("", "off", "0", "none", "false") else Path(chosen).expanduser()
+    home = Path.home()
+    if sys.platform == "darwin":
+        base = home / "Library" / "Caches"
+    elif os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA", home / "AppData" / "Local"))
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache")
+    return base / "cnbfluor" / f"jax-{__version__}"
+
+
+def enable_compilation_cache() -> None:
+    """Switch on JAX's persistent compilation cache (unless the user set JAX's own, or turned it off)."""
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return  # JAX reads its own variable (the test suite sets it)
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # an unwritable cache only costs time
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    # The rate functions compile in seconds and load in milliseconds: keep them all.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def _check_optimize_table(raw: dict, scenario) -> None:
+    """Validate an `[optimize]` table that a command passes over (bounds, keys)."""
+    from .optimization import parse_optimize_table
+    from .problem import Problem
+
+    if "optimize" in raw:
+        free, objective, _ = parse_optimize_table(raw["optimize"])
+        Problem(scenario, free, objective)
+
+
+def _scenario(path):
+    """(Scenario, raw tables) of a file, or the built-in default; an [optimize] table is validated too."""
+    from .scenario import default_scenario, parse_scenario, read_toml
+
+    if path is None:
+        return default_scenario(), {}
+    raw = read_toml(path)
+    scenario = parse_scenario(raw)
+    _check_optimize_table(raw, scenario)
+    return scenario, raw
 
 
 def _warn_accuracy(report: dict, tolerance: float) -> None:
@@ -34,8 +100,11 @@ def _warn_accuracy(report: dict, tolerance: float) -> None:
 
 def _cmd_rate(args) -> int:
     if not args.tolerance > 0:
-        raise ScenarioError(f"--tolerance: must be > 0, got {args.tolerance}")
-    scenario = load_scenario(args.scenario)
+        raise ArgumentError(f"--tolerance: must be > 0, got {args.tolerance}")
+    from .report import format_rate_report, rate_report
+    from .scenario import build_model
+
+    scenario, _ = _scenario(args.scenario)
     model = build_model(scenario)
     report = rate_report(model, scenario, source=args.scenario or "")
     if args.json:
@@ -47,15 +116,14 @@ def _cmd_rate(args) -> int:
 
 
 def _cmd_fig2(args) -> int:
-    from .fig2 import fig2_data, draw_fig2
+    from .figures import check_figure_path, draw_fig2, fig2_data
+    from .scenario import build_model
 
-    scenario = load_scenario(args.scenario)
-    try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        data = fig2_data(build_model(scenario))
-        draw_fig2(data, args.out, args.style)
-    except (ValueError, OSError) as err:
-        raise ScenarioError(str(err)) from None
+    out = check_figure_path(args.out, "--out")  # before seconds of work
+    scenario, _ = _scenario(args.scenario)
+    data = fig2_data(build_model(scenario))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    draw_fig2(data, out, args.style)
     print(f"cnbfluor fig2: {args.scenario or 'built-in default'} -> {args.out}")
     print(f"  level spacing    E_vg = {data.level_spacing:.10g} eV,  Gamma_v = {data.width:.3g} eV")
     print(f"  momentum         |p| 5/50/95% = {', '.join(f'{p:.3g}' for p in data.momenta)} eV")
@@ -65,14 +133,16 @@ def _cmd_fig2(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from .plots import plot_file
+    from .figures import check_figure_path, plot_file
 
+    if args.out:
+        check_figure_path(args.out, "--out")
     try:
-        if args.out:
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         path, summary = plot_file(args.source, args.out, args.style)
-    except (ValueError, OSError) as err:
-        raise ScenarioError(str(err)) from None
+    except ValueError as err:
+        if isinstance(err, InputError):
+            raise
+        raise PathError(str(err)) from None
     print(f"cnbfluor plot: {args.source} -> {path}")
     print(f"  best             {summary['best_rate_per_year']:.6g} /yr"
           + (f" at {', '.join(f'{k} = {v:.6g}' for k, v in summary['at'].items())}" if "at" in summary else ""))
@@ -80,7 +150,13 @@ def _cmd_plot(args) -> int:
 
 
 def _cmd_optimize(args) -> int:
-    from .solver import load_problem, optimize
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise PathError(f"--out {args.out!r}: is a file, expected a folder")
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise PathError(f"--out {args.out!r}: {str(parent)!r} is a file, not a folder")
+    from .optimization import load_problem, optimize
 
     problem, settings = load_problem(args.scenario)
     result = optimize(problem, settings, out_dir=args.out, resume=args.resume, progress=not args.quiet)
@@ -91,6 +167,8 @@ def _cmd_optimize(args) -> int:
     print(f"  objective        {result['objective']}, {settings.starts} starts, {result['steps_taken']} steps")
     print(f"  start            {result['initial_rate_per_year']:.6g} /yr (scenario as given)")
     print(f"  best             {result['best_rate_per_year']:.6g} /yr (start {result['best_start']})")
+    for i, start in enumerate(result["starts"]):
+        print(f"    start {i}: {start['rate_per_year']:.6g} /yr, {start['stopped']}")
     for key, value in result["params"].items():
         side = result["active_bounds"].get(key)
         print(f"    {key:32s} {value:.8g}" + (f"   <- on its {side} bound" if side else ""))
@@ -102,31 +180,40 @@ def _cmd_optimize(args) -> int:
 
 
 def _cmd_scan(args) -> int:
-    from rates.scenario import ScenarioError as _Error
-    from rates.scenario import parse_scenario, read_toml
+    from ._files import check_writable
 
+    check_writable(args.out, "--out")
+    from .optimization import parse_optimize_table
     from .scan import Scan, parse_axis, run_scan
-    from .solver import parse_optimize_table
 
-    if args.scenario is None:
-        scenario, extra = load_scenario(None), ()
-    else:
-        raw = read_toml(args.scenario)
-        scenario = parse_scenario(raw)
-        extra = tuple(p.key for p in parse_optimize_table(raw["optimize"])[0]) if "optimize" in raw else ()
+    scenario, raw = _scenario(args.scenario)
+    extra = tuple(p.key for p in parse_optimize_table(raw["optimize"])[0]) if "optimize" in raw else ()
     index, count = 0, 1
     if args.shard:
         try:
             index, count = (int(x) for x in args.shard.split("/"))
         except ValueError:
-            raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N") from None
+            raise ArgumentError(f"--shard {args.shard!r}: expected I/N with 0 <= I < N") from None
         if not 0 <= index < count:
-            raise _Error(f"--shard {args.shard!r}: expected I/N with 0 <= I < N")
+            raise ArgumentError(f"--shard {args.shard!r}: expected I/N with 0 <= I < N")
     try:
         scan = Scan(scenario, [parse_axis(p) for p in args.param], extra=extra, chunk=args.chunk,
                     quadrature=args.quadrature, sensitivities=not args.no_sensitivities)
     except ValueError as err:
-        raise _Error(str(err)) from None
+        if isinstance(err, InputError):
+            raise
+        raise ArgumentError(str(err)) from None
+    points = scan.size // count
+    if points > args.max_points:
+        raise ArgumentError(
+            f"--max-points: the grid has {scan.size:,} points ({' x '.join(map(str, scan.shape))}), "
+            f"{points:,} in this shard: above --max-points {args.max_points:,} (at about 3,000 points/s on 2 cores "
+            f"that is {points / 3000 / 3600:,.1f} hours); raise --max-points to run it, or split it with --shard I/N"
+        )
+    if not args.quiet:
+        print(f"cnbfluor scan: {scan.size:,} grid points ({' x '.join(map(str, scan.shape))}) in {scan.n_chunks:,} chunks"
+              + (f", shard {index}/{count}" if count > 1 else "") + "; the bar's estimate follows the first chunk",
+              file=sys.stderr)
     ds = run_scan(scan, args.out, shard=(index, count), progress=not args.quiet)
     done = int(ds["evaluated"].sum())
     print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
@@ -152,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cnbfluor",
         description="Relic-neutrino parametric fluorescence: rates and dispersion engineering.",
     )
+    parser.add_argument("--version", action="version", version=f"cnbfluor {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True)
     rate = sub.add_parser(
         "rate",
@@ -194,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--no-sensitivities", action="store_true",
                       help="rate only: skip the gradient (about twice as fast)")
     scan.add_argument("--shard", default=None, metavar="I/N", help="evaluate only shard I of N")
+    scan.add_argument("--max-points", type=int, default=10_000_000, metavar="N",
+                      help="refuse grids (or shards) larger than this (default 1e7)")
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
     scan.set_defaults(func=_cmd_scan)
     merge = sub.add_parser("merge", help="join the shards of a scan", description="Join scan shards into one netCDF file.")
@@ -204,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fig2",
         help="the paper's Fig. 2 for a scenario (dispersion, energy-transfer band, intersections)",
         description="Draw the medium's photon dispersion omega(k), the vacuum line, the energy "
-        "transfer E_i - E'_j(k) at the central momentum with the band swept by the 5-95%% momentum "
+        "transfer E_i - E'_j(k) at the central momentum with the band swept by the 5-95% momentum "
         "range, every intersection, and an inset on the p = 0 intersection with Gamma_v.",
     )
     fig.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (default: built-in)")
@@ -219,17 +310,35 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("source", help="scan .nc file, or optimize --out folder / checkpoint.npz")
     _figure_options(plot, None, "output file (default: next to the source, .png)")
     plot.set_defaults(func=_cmd_plot)
+    for command in sub.choices.values():  # `cnbfluor rate --debug` as well as `cnbfluor --debug rate`
+        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                             help="show the traceback of an internal error")
     return parser
 
 
 def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0, 1: a bug, 2: input to fix)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        enable_compilation_cache()
         return args.func(args)
-    except ScenarioError as err:
+    except InputError as err:
         print(f"cnbfluor: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("cnbfluor: interrupted (finished chunks and checkpoints are kept; rerun to resume)", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - everything else is a bug: say so, briefly
+        if args.debug:
+            raise
+        print(
+            f"cnbfluor: internal error: {type(err).__name__}: {err}\n"
+            "This is a bug in cnbfluor, not in your input: please report it with the command and the "
+            "scenario file (rerun with --debug for the traceback).",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,17 +20,11 @@ import textwrap
 
 import jax.numpy as jnp
 import numpy as np
-import scipy.constants as _const
 
-from dispersion import AbstractBandInK
-from rates.average import level_spacing, rest_roots
-from rates.kinematics import dispersion_roots
-from rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
-
-#: hc in eV um: lambda [um] = 2 pi / k = HC_EV_UM / k [eV].
-HC_EV_UM = _const.h * _const.c / _const.e * 1e6
-#: E / h in THz per eV.
-THZ_PER_EV = _const.e / _const.h / 1e12
+from ..dispersion import AbstractBandInK
+from ..rates import dispersion_roots, level_spacing, rest_roots
+from ..rates.constants import HC_EV_UM, THZ_PER_EV
+from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,35 +12,20 @@ import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
 
-import dispersion as _dispersion
-
-from . import constants as const
-from .average import DK_CONVENTIONS, Quadrature, RateModel, rest_roots
-from .channels import CHANNELS, Medium
-from .detection import Detector
-from .momentum import FermiDirac, Maxwellian, Monochromatic, Rest
-from .neutrino import NUFIT_6_0, RELIC_DENSITY_CM3, NeutrinoSector
+from .. import dispersion as _dispersion
+from ..errors import ScenarioError
+from ..rates import constants as const
+from ..rates.average import DK_CONVENTIONS, Quadrature, RateModel, rest_roots
+from ..rates.channels import CHANNELS, Medium
+from ..rates.detection import Detector
+from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
+from ..rates.neutrino import NUFIT_6_0, NeutrinoSector
+from ._keys import BY_NAME, ITEM_FIELDS, KEYS, Key, unit_of
 
 
 #: Tables read by other layers (`optimize`), not by the rate: passed over here.
 PASSTHROUGH_TABLES = ("optimize",)
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run; the message names the key and the allowed values."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Key:
-    """One scenario key: its kind, default (None: required or conditional) and rule."""
-
-    kind: str  # "number" | "integer" | "string" | "number-or-resonant"
-    default: Any = None
-    check: Callable[[Any], bool] | None = None
-    allowed: str = ""
-    doc: str = ""
 
 
 def _positive(x):
@@ -51,138 +36,19 @@ def _nonnegative(x):
     return x >= 0
 
 
-def _unit_interval(x):
-    return 0 < x < 1
-
-
-POS, NONNEG = "> 0", ">= 0"
-
-SCHEMA: dict[str, dict[str, Key]] = {
-    "neutrino": {
-        "ordering": Key("string", "NO", lambda s: s in ("NO", "IO"), '"NO" or "IO"', "mass ordering"),
-        "lightest_mass_eV": Key("number", 0.0, _nonnegative, NONNEG, "lightest neutrino mass m0, eV"),
-        "initial": Key("integer", 3, lambda i: i in (1, 2, 3), "1, 2 or 3", "i in nu_i -> nu_j + gamma"),
-        "final": Key("integer", 1, lambda i: i in (1, 2, 3), "1, 2 or 3", "j in nu_i -> nu_j + gamma"),
-        "nature": Key("string", "dirac", lambda s: s in ("dirac", "majorana"), '"dirac" or "majorana"', "Majorana doubles the rate"),
-        "density_cm3": Key("number", RELIC_DENSITY_CM3, _positive, POS, "relic density of state i (nu + nubar), cm^-3"),
-        "clustering": Key("number", 1.0, _positive, POS, "overdensity factor"),
-    },
-    "oscillation": {
-        "s12sq": Key("number", None, _unit_interval, "in (0, 1)", "sin^2 theta_12 (NuFIT 6.0: 0.308)"),
-        "s13sq": Key("number", None, _unit_interval, "in (0, 1)", "sin^2 theta_13 (NuFIT 6.0: 0.02215 NO, 0.02231 IO)"),
-        "dm21_eV2": Key("number", None, _positive, POS, "m2^2 - m1^2, eV^2 (NuFIT 6.0: 7.49e-5)"),
-        "dm31_eV2": Key("number", None, _positive, "> 0 (NO only)", "m3^2 - m1^2, eV^2, NO (NuFIT 6.0: 2.513e-3)"),
-        "dm32_eV2": Key("number", None, lambda x: x < 0, "< 0 (IO only)", "m3^2 - m2^2, eV^2, IO (NuFIT 6.0: -2.484e-3)"),
-    },
-    "momentum": {
-        "distribution": Key("string", "fermi-dirac", lambda s: s in ("rest", "monochromatic", "fermi-dirac", "maxwellian"), '"rest", "monochromatic", "fermi-dirac" or "maxwellian"', "initial-neutrino momentum distribution"),
-        "temperature_K": Key("number", None, _positive, POS, "fermi-dirac temperature, K (default 1.945)"),
-        "sigma_eV": Key("number", None, _positive, POS, "maxwellian width, eV (default 1e-4)"),
-        "p_eV": Key("number", None, _positive, POS, "monochromatic |p|, eV (default 3e-4)"),
-    },
-    "medium": {
-        "channel": Key("string", "M1", lambda s: s in CHANNELS, '"M1", "E1" or "E1M1"', "transition channel"),
-        "dipole": Key("number", 1.0, _positive, POS, "dipole, units of e/m_e (M1) or e/(alpha m_e) (E1, E1M1)"),
-        "density_cm3": Key("number", const.AVOGADRO, _positive, POS, "dipole density, cm^-3"),
-        "level_spacing_eV": Key("number-or-resonant", "resonant", _positive, '"resonant" or a number > 0', "E_vg, eV"),
-        "detuning_eV": Key("number", None, None, "any number (with level_spacing_eV = \"resonant\")", "offset of E_vg from the resonant root, eV"),
-        "coherence_time_ns": Key("number", None, _positive, POS, "tau_v, ns (default 10 for M1, 1 for E1/E1M1)"),
-        "form_factor": Key("number", 1.0, _positive, POS, "form factor f"),
-        "mixing": Key("number", None, _positive, "> 0 (E1M1 only)", "parity-mixing amplitude eps (default 1)"),
-    },
-    "target": {
-        "length_m": Key("number", 3.0, _positive, POS, "side l of the cubic target, m (V = l^3)"),
-    },
-    "dispersion": {
-        "model": Key("string", "vacuum", lambda s: s in _dispersion.MODELS, ", ".join(f'"{m}"' for m in _dispersion.MODELS), "photon dispersion model"),
-        "n": Key("number", None, _positive, "> 0 (index only)", "refractive index"),
-        "omega_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band energy at k_eV, eV"),
-        "k_eV": Key("number", None, _positive, "> 0 (linear-band only)", "band anchor wavenumber, eV"),
-        "group_velocity": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (linear-band only)", "band group velocity, units of c"),
-        "eps_inf": Key("number", None, _positive, "> 0 (lorentz only)", "high-frequency permittivity"),
-        "poles": Key("poles", None, None, "a list of {delta_eps > 0, omega_T_eV > 0, gamma_eV >= 0} with omega_T increasing (lorentz only)", "Lorentz oscillators"),
-        "omega_max_eV": Key("number", None, _positive, "> 0 (lorentz only)", "top of the highest polariton branch, eV (default 2 m_i)"),
-        "omega0_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "band centre omega_0, eV"),
-        "coupling_eV": Key("number", None, _positive, "> 0 (tight-binding only)", "coupling J, eV (bandwidth 4 J)"),
-        "period_um": Key("number", None, _positive, "> 0 (tight-binding only)", "resonator period Lambda, micrometres"),
-        "probe_eV": Key("number", None, _positive, "> 0 (eit only)", "probe resonance omega_31, eV"),
-        "coupling_strength_eV": Key("number", None, _positive, "> 0 (eit only)", "susceptibility strength kappa = n |d_31|^2 / (eps_0 hbar), eV"),
-        "rabi_eV": Key("number", None, _positive, "> 0 (eit only)", "control Rabi frequency Omega_c, eV"),
-        "excited_decay_eV": Key("number", None, _positive, "> 0 (eit only)", "excited-state coherence decay gamma_31, eV"),
-        "ground_dephasing_eV": Key("number", None, _nonnegative, ">= 0 (eit only)", "ground-state dephasing gamma_21, eV"),
-        "half_width_eV": Key("number", None, _positive, "> 0 (eit only)", "half width of the photon-energy window around omega_31, eV (default 5 Omega_c)"),
-        "n1": Key("number", None, _positive, "> 0 (bragg only)", "index of layer 1"),
-        "n2": Key("number", None, _positive, "> 0 (bragg only)", "index of layer 2"),
-        "d1_um": Key("number", None, _positive, "> 0 (bragg only)", "thickness of layer 1, micrometres"),
-        "d2_um": Key("number", None, _positive, "> 0 (bragg only)", "thickness of layer 2, micrometres"),
-        "bands": Key("integer", None, lambda i: 1 <= i <= 20, "1 to 20 (bragg only)", "pass bands from omega = 0 up that carry photons (default 3)"),
-        "k_knots_eV": Key("list", None, None, "2 or more increasing numbers > 0 (spline only)", "knots of the spline band, eV"),
-        "group_velocities": Key("list", None, None, "one per knot, in [v_min, v_max] (spline only)", "group velocity at each knot, units of c"),
-        "v_min": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (spline only)", "lowest allowed group velocity (default 1e-7)"),
-        "v_max": Key("number", None, lambda v: 0 < v <= 1, "in (0, 1] (spline only)", "highest allowed group velocity (default 1)"),
-        "k_min_eV": Key("number", None, _nonnegative, NONNEG, "lower edge of the k window, eV"),
-        "k_max_eV": Key("number", None, _positive, POS, "upper edge of the k window, eV"),
-    },
-    "detector": {
-        "efficiency": Key("number", None, lambda x: 0 < x <= 1, "in (0, 1]", "photon detection efficiency (default 1)"),
-        "energy_window_eV": Key("window", None, None, "[lo, hi] with 0 <= lo < hi", "photon energies the detector sees, eV (default all)"),
-    },
-    "conventions": {
-        "dk": Key("string", "exact", lambda s: s in DK_CONVENTIONS, '"exact" or "paper"', "D_k convention"),
-    },
-}
+#: table -> {key: row}: the rows of `KEYS` by table, in the table's order.
+SCHEMA: dict[str, dict[str, Key]] = {}
+for _row in KEYS:
+    SCHEMA.setdefault(_row.table, {})[_row.key] = _row
 
 #: Keys that apply only to some choices: dotted key -> (selector key, allowed values).
-CONDITIONAL = {
-    "momentum.temperature_K": ("momentum.distribution", ("fermi-dirac",)),
-    "momentum.sigma_eV": ("momentum.distribution", ("maxwellian",)),
-    "momentum.p_eV": ("momentum.distribution", ("monochromatic",)),
-    "medium.mixing": ("medium.channel", ("E1M1",)),
-    "dispersion.n": ("dispersion.model", ("index",)),
-    "dispersion.omega_eV": ("dispersion.model", ("linear-band", "spline")),
-    "dispersion.k_eV": ("dispersion.model", ("linear-band",)),
-    "dispersion.group_velocity": ("dispersion.model", ("linear-band",)),
-    "dispersion.eps_inf": ("dispersion.model", ("lorentz",)),
-    "dispersion.poles": ("dispersion.model", ("lorentz",)),
-    "dispersion.omega_max_eV": ("dispersion.model", ("lorentz",)),
-    "dispersion.omega0_eV": ("dispersion.model", ("tight-binding",)),
-    "dispersion.coupling_eV": ("dispersion.model", ("tight-binding",)),
-    "dispersion.period_um": ("dispersion.model", ("tight-binding",)),
-    **{f"dispersion.{k}": ("dispersion.model", ("eit",)) for k in ("probe_eV", "coupling_strength_eV", "rabi_eV", "excited_decay_eV", "ground_dephasing_eV", "half_width_eV")},
-    **{f"dispersion.{k}": ("dispersion.model", ("bragg",)) for k in ("n1", "n2", "d1_um", "d2_um", "bands")},
-    **{f"dispersion.{k}": ("dispersion.model", ("spline",)) for k in ("k_knots_eV", "group_velocities", "v_min", "v_max")},
-    "dispersion.k_min_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
-    "dispersion.k_max_eV": ("dispersion.model", ("vacuum", "index", "linear-band", "tight-binding")),
-    "oscillation.dm31_eV2": ("neutrino.ordering", ("NO",)),
-    "oscillation.dm32_eV2": ("neutrino.ordering", ("IO",)),
-}
+CONDITIONAL = {k.name: k.when for k in KEYS if k.when is not None}
 
 #: Defaults of conditional keys, filled in when their selector applies.
-CONDITIONAL_DEFAULTS = {
-    "momentum.temperature_K": 1.945,
-    "momentum.sigma_eV": 1.0e-4,
-    "momentum.p_eV": 3.0e-4,
-    "medium.mixing": 1.0,
-    "dispersion.ground_dephasing_eV": 0.0,
-    "dispersion.bands": 3,
-    "dispersion.v_min": 1e-7,
-    "dispersion.v_max": 1.0,
-}
+CONDITIONAL_DEFAULTS = {k.name: k.when_default for k in KEYS if k.when_default is not None}
 
-REQUIRED = {
-    "dispersion.n": "index",
-    "dispersion.omega_eV": "linear-band",
-    "dispersion.k_eV": "linear-band",
-    "dispersion.group_velocity": "linear-band",
-    "dispersion.eps_inf": "lorentz",
-    "dispersion.poles": "lorentz",
-    "dispersion.omega0_eV": "tight-binding",
-    "dispersion.coupling_eV": "tight-binding",
-    "dispersion.period_um": "tight-binding",
-    **{f"dispersion.{k}": "eit" for k in ("probe_eV", "coupling_strength_eV", "rabi_eV", "excited_decay_eV")},
-    **{f"dispersion.{k}": "bragg" for k in ("n1", "n2", "d1_um", "d2_um")},
-    **{f"dispersion.{k}": "spline" for k in ("k_knots_eV", "group_velocities", "omega_eV")},
-}
+#: Keys that must be given where they apply.
+REQUIRED = {k.name: k.when for k in KEYS if k.required}
 
 POLE_KEYS = {"delta_eps": _positive, "omega_T_eV": _positive, "gamma_eV": _nonnegative}
 
@@ -334,6 +200,14 @@ def _toml_value(value):
     return repr(value)
 
 
+def _did_you_mean(name, allowed) -> str:
+    """' did you mean 'x'?' for the closest allowed name, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def parse_scenario(raw: dict) -> Scenario:
     """Validate a nested dict (as `tomllib` returns it) and fill in defaults.
 
@@ -346,6 +220,7 @@ def parse_scenario(raw: dict) -> Scenario:
         if table not in SCHEMA:
             raise ScenarioError(
                 f"{table}: unknown table; allowed tables: {', '.join((*SCHEMA, *PASSTHROUGH_TABLES))}"
+                + _did_you_mean(table, (*SCHEMA, *PASSTHROUGH_TABLES))
             )
         if not isinstance(keys, dict):
             raise ScenarioError(f"{table}: expected a table, got {keys!r}")
@@ -353,7 +228,7 @@ def parse_scenario(raw: dict) -> Scenario:
             if key not in SCHEMA[table]:
                 raise ScenarioError(
                     f"{table}.{key}: unknown key; allowed keys in [{table}]: "
-                    + ", ".join(SCHEMA[table])
+                    + ", ".join(SCHEMA[table]) + _did_you_mean(key, SCHEMA[table])
                 )
 
     values: dict = {}
@@ -391,9 +266,9 @@ def parse_scenario(raw: dict) -> Scenario:
             )
         if applies and dotted not in values and dotted in CONDITIONAL_DEFAULTS:
             values[dotted] = CONDITIONAL_DEFAULTS[dotted]
-    for dotted, model in REQUIRED.items():
-        if values["dispersion.model"] == model and dotted not in values:
-            raise ScenarioError(f'{dotted}: required for dispersion.model = "{model}"')
+    for dotted, (selector, allowed) in REQUIRED.items():
+        if values[selector] in allowed and dotted not in values:
+            raise ScenarioError(f'{dotted}: required for {selector} = "{values[selector]}"')
 
     ordering = values["neutrino.ordering"]
     fits = NUFIT_6_0[ordering]
@@ -486,7 +361,7 @@ def load_scenario(path=None) -> Scenario:
     An `[optimize]` table is allowed and passed over (the optimiser reads it).
     """
     if path is None:
-        text = resources.files("rates.data").joinpath("default.toml").read_text()
+        text = resources.files("cnbfluor.scenario").joinpath("default.toml").read_text()
         return parse_scenario(tomllib.loads(text))
     return parse_scenario(read_toml(path))
 
@@ -497,66 +372,57 @@ def default_scenario() -> Scenario:
 
 
 def _dispersion_model(scenario: Scenario, m_initial: float):
+    """The dispersion pytree: every applicable `[dispersion]` row with a field gives the
+    constructor argument of that name (in natural units); windows and defaults that
+    depend on other keys are filled in here."""
     s = scenario
     name = s["dispersion.model"]
-    kmin, kmax = s.get("dispersion.k_min_eV"), s.get("dispersion.k_max_eV")
+    params = {}
+    for row in KEYS:
+        path = row.path(name)
+        if row.table == "dispersion" and path is not None and row.applies(s.values) and row.name in s.values:
+            params[path[-1]] = row.to_natural(s[row.name], None)
+    kmin, kmax = params.pop("k_min", None), params.pop("k_max", None)
+    if kmin is None and "dispersion.k_min_eV" in s.values:
+        kmin = s["dispersion.k_min_eV"]
+    if kmax is None and "dispersion.k_max_eV" in s.values:
+        kmax = s["dispersion.k_max_eV"]
     # Photon energies stay below m_i (plus the momentum spread), so these
     # windows contain every root; a linear band is kept at omega > omega_c / 2.
     if name == "vacuum":
-        params = {}
         default = (0.0, 2.0 * m_initial)
     elif name == "index":
-        params = {"n": s["dispersion.n"]}
-        default = (0.0, 2.0 * m_initial * s["dispersion.n"])
+        default = (0.0, 2.0 * m_initial * params["n"])
     elif name == "linear-band":
-        w, k, v = s["dispersion.omega_eV"], s["dispersion.k_eV"], s["dispersion.group_velocity"]
-        params = {"omega_c": w, "k_c": k, "velocity": v}
+        w, k, v = params["omega_c"], params["k_c"], params["velocity"]
         default = (max(0.0, k - 0.5 * w / v), k + 2.0 * m_initial / v)
     elif name == "tight-binding":
-        period = s["dispersion.period_um"] * 1e-6 / const.HBAR_C_M
+        period = params["period"]
         if kmin is not None and not kmin < (math.pi / period if kmax is None else kmax):
             raise ScenarioError(f"dispersion.k_min_eV: window [{kmin}, {kmax if kmax is not None else math.pi / period}] eV is empty")
         # Ends left open are the zone edges and follow the period when it varies.
-        return _dispersion.make_dispersion(
-            name, omega0=s["dispersion.omega0_eV"], coupling=s["dispersion.coupling_eV"], period=period,
-            k_min=kmin, k_max=kmax,
-        )
+        return _dispersion.make_dispersion(name, k_min=kmin, k_max=kmax, **params)
     elif name == "eit":
-        rabi = s["dispersion.rabi_eV"]
-        return _dispersion.make_dispersion(
-            name,
-            probe=s["dispersion.probe_eV"],
-            coupling=s["dispersion.coupling_strength_eV"],
-            rabi=rabi,
-            excited_decay=s["dispersion.excited_decay_eV"],
-            ground_dephasing=s["dispersion.ground_dephasing_eV"],
-            half_width=s.get("dispersion.half_width_eV", 5.0 * rabi),
-        )
+        params.setdefault("half_width", 5.0 * params["rabi"])
+        return _dispersion.make_dispersion(name, **params)
     elif name == "bragg":
-        um = 1e-6 / const.HBAR_C_M
-        return _dispersion.make_dispersion(
-            name, n1=s["dispersion.n1"], n2=s["dispersion.n2"],
-            d1=s["dispersion.d1_um"] * um, d2=s["dispersion.d2_um"] * um, n_bands=s["dispersion.bands"],
-        )
+        return _dispersion.make_dispersion(name, n_bands=s["dispersion.bands"], **params)
     elif name == "spline":
         return _dispersion.make_dispersion(
-            name, knots=s["dispersion.k_knots_eV"], velocities=s["dispersion.group_velocities"],
-            omega_start=s["dispersion.omega_eV"],
-        )
+            name, knots=s["dispersion.k_knots_eV"], velocities=s["dispersion.group_velocities"], **params)
     else:
         poles = s["dispersion.poles"]
-        omega_max = s.get("dispersion.omega_max_eV", 2.0 * m_initial)
-        if not omega_max > poles[-1]["omega_T_eV"]:
+        params.setdefault("omega_max", 2.0 * m_initial)
+        if not params["omega_max"] > poles[-1]["omega_T_eV"]:
             raise ScenarioError(
-                f"dispersion.omega_max_eV: must exceed the highest omega_T ({poles[-1]['omega_T_eV']} eV), got {omega_max}"
+                f"dispersion.omega_max_eV: must exceed the highest omega_T ({poles[-1]['omega_T_eV']} eV), got {params['omega_max']}"
             )
         return _dispersion.make_dispersion(
             name,
-            eps_inf=s["dispersion.eps_inf"],
             delta_eps=[p["delta_eps"] for p in poles],
             omega_T=[p["omega_T_eV"] for p in poles],
             gamma=[p["gamma_eV"] for p in poles],
-            omega_max=omega_max,
+            **params,
         )
     lo = default[0] if kmin is None else kmin
     hi = default[1] if kmax is None else kmax
@@ -653,67 +519,8 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
 # ----------------------------------------------------------------------------
 # Free parameters: scenario keys that can vary inside jit (optimiser, scans).
 
-def _dipole_unit(model):
-    return const.M1_DIPOLE_UNIT if model.medium.channel == "M1" else const.E1_DIPOLE_UNIT
-
-
-def _leaf(*path, convert=None):
-    """(getter of the leaf at `path` in a `RateModel`, TOML units -> natural units)."""
-
-    def where(model):
-        for name in path:
-            model = getattr(model, name)
-        return model
-
-    return where, convert or (lambda x, m: x)
-
-
-#: dotted key -> (where it lives in a `RateModel`, TOML units -> natural units).
-#: The conversion takes the value (a JAX scalar) and the model.
-PARAMETERS = {
-    "neutrino.lightest_mass_eV": _leaf("neutrinos", "lightest_mass"),
-    "neutrino.density_cm3": _leaf("neutrinos", "density", convert=lambda x, m: const.per_cm3(x)),
-    "neutrino.clustering": _leaf("neutrinos", "clustering"),
-    "oscillation.s12sq": _leaf("neutrinos", "s12sq"),
-    "oscillation.s13sq": _leaf("neutrinos", "s13sq"),
-    "oscillation.dm21_eV2": _leaf("neutrinos", "dm21"),
-    "oscillation.dm31_eV2": _leaf("neutrinos", "dm3l"),
-    "oscillation.dm32_eV2": _leaf("neutrinos", "dm3l"),
-    "momentum.temperature_K": _leaf("momentum", "temperature", convert=lambda x, m: const.temperature_from_K(x)),
-    "momentum.sigma_eV": _leaf("momentum", "sigma"),
-    "momentum.p_eV": _leaf("momentum", "momentum"),
-    "medium.dipole": _leaf("medium", "dipole", convert=lambda x, m: x * _dipole_unit(m)),
-    "medium.density_cm3": _leaf("medium", "density", convert=lambda x, m: const.per_cm3(x)),
-    "medium.level_spacing_eV": _leaf("medium", "level_spacing"),
-    "medium.detuning_eV": _leaf("medium", "detuning"),
-    "medium.coherence_time_ns": _leaf("medium", "width", convert=lambda x, m: const.width_from_lifetime(x * 1e-9)),
-    "medium.form_factor": _leaf("medium", "form_factor"),
-    "medium.mixing": _leaf("medium", "mixing"),
-    "detector.efficiency": _leaf("detector", "efficiency"),
-    "target.length_m": _leaf("volume", convert=lambda x, m: const.length_from_m(x) ** 3),
-    "dispersion.n": _leaf("dispersion", "n"),
-    "dispersion.omega_eV": (
-        lambda m: m.dispersion.omega_start if hasattr(m.dispersion, "omega_start") else m.dispersion.omega_c,
-        lambda x, m: x,
-    ),
-    "dispersion.k_eV": _leaf("dispersion", "k_c"),
-    "dispersion.group_velocity": _leaf("dispersion", "velocity"),
-    "dispersion.eps_inf": _leaf("dispersion", "eps_inf"),
-    "dispersion.omega_max_eV": _leaf("dispersion", "omega_max"),
-    "dispersion.omega0_eV": _leaf("dispersion", "omega0"),
-    "dispersion.coupling_eV": _leaf("dispersion", "coupling"),
-    "dispersion.period_um": _leaf("dispersion", "period", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
-    "dispersion.probe_eV": _leaf("dispersion", "probe"),
-    "dispersion.coupling_strength_eV": _leaf("dispersion", "coupling"),
-    "dispersion.rabi_eV": _leaf("dispersion", "rabi"),
-    "dispersion.excited_decay_eV": _leaf("dispersion", "excited_decay"),
-    "dispersion.ground_dephasing_eV": _leaf("dispersion", "ground_dephasing"),
-    "dispersion.n1": _leaf("dispersion", "n1"),
-    "dispersion.n2": _leaf("dispersion", "n2"),
-    "dispersion.d1_um": _leaf("dispersion", "d1", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
-    "dispersion.d2_um": _leaf("dispersion", "d2", convert=lambda x, m: x * 1e-6 / const.HBAR_C_M),
-}
-
+#: Continuous keys that can vary inside `jit`: dotted key -> row (with its field).
+PARAMETERS = {k.name: k for k in KEYS if k.field is not None}
 
 #: Per-pole keys "dispersion.poles.N.<field>" -> Lorentz array field.
 POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma", "group_velocities": "velocities"}
@@ -758,6 +565,11 @@ def check_parameter(scenario: Scenario, key: str) -> None:
         )
 
 
+def _model_name(model: RateModel) -> str:
+    """The scenario name of a model's dispersion (`dispersion.model`)."""
+    return _dispersion.model_name(model.dispersion)
+
+
 def with_parameters(model: RateModel, values: dict) -> RateModel:
     """The model with scenario parameters (TOML units) replaced; jit/grad friendly.
 
@@ -776,6 +588,13 @@ def with_parameters(model: RateModel, values: dict) -> RateModel:
                 lambda m: getattr(m.dispersion, field), model, current.at[pole[0]].set(jnp.asarray(value, dtype=float))
             )
             continue
-        where, convert = PARAMETERS[key]
-        model = eqx.tree_at(where, model, jnp.asarray(convert(value, model), dtype=float))
+        row = PARAMETERS[key]
+        path = row.path(_model_name(model))
+
+        def where(m, path=path):
+            for name in path:
+                m = getattr(m, name)
+            return m
+
+        model = eqx.tree_at(where, model, jnp.asarray(row.to_natural(value, model), dtype=float))
     return model

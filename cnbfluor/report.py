@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-import rates
+from . import rates
 
 
 def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict:

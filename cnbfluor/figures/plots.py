@@ -30,6 +30,26 @@ STYLE = {
 }
 
 
+#: Figure formats by file extension.
+FORMATS = {".png": "PNG", ".pdf": "PDF", ".svg": "SVG"}
+
+
+def check_figure_path(path, flag: str = "--out") -> Path:
+    """Check a figure path before any work: a known extension and a writable folder.
+
+    **Raises:** `PathError` naming `flag`, the path and the allowed formats.
+    """
+    from .._files import check_writable
+    from ..errors import PathError
+
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise PathError(f"{flag} {str(path)!r}: unknown figure format {path.suffix or '(none)'!r}; allowed: "
+                        + ", ".join(f"{name} ({ext})" for ext, name in FORMATS.items()))
+    check_writable(path, flag)
+    return path
+
+
 @contextlib.contextmanager
 def figure_style(style=None):
     """Agg backend, `STYLE`, then `style` (a matplotlib style name or file), for a `with` block."""
@@ -39,7 +59,9 @@ def figure_style(style=None):
     import matplotlib.pyplot as plt
 
     if style is not None and Path(str(style)).suffix and not Path(str(style)).exists():
-        raise ValueError(f"--style: no such style file {str(style)!r}")
+        from ..errors import PathError
+
+        raise PathError(f"--style: no such style file {str(style)!r}")
     with plt.rc_context(STYLE):
         with plt.style.context(style) if style is not None else contextlib.nullcontext():
             yield
@@ -47,7 +69,7 @@ def figure_style(style=None):
 
 def secondary_axes(ax):
     """Top axis: wavelength 2 pi / k in um; right axis: omega / h in THz (primary axes in eV)."""
-    from .fig2 import HC_EV_UM, THZ_PER_EV
+    from ..rates.constants import HC_EV_UM, THZ_PER_EV
 
     def to_um(k):
         # k = 0 (the axis origin) maps to a very long, finite wavelength so that
@@ -92,6 +114,17 @@ def plot_trace(history, path, style=None, objective="rate_per_year"):
     return Path(path)
 
 
+def cell_edges(centres, log=False):
+    """Edges of the cells around grid points: midpoints (geometric when `log`), ends mirrored."""
+    c = np.asarray(centres, dtype=float)
+    if c.size == 1:
+        return np.array([c[0] / 2.0, c[0] * 2.0]) if log and c[0] > 0 else c[0] + np.array([-0.5, 0.5])
+    u = np.log(c) if log else c
+    mid = 0.5 * (u[1:] + u[:-1])
+    edges = np.concatenate([[u[0] - (mid[0] - u[0])], mid, [u[-1] + (u[-1] - mid[-1])]])
+    return np.exp(edges) if log else edges
+
+
 def _label(ds, key):
     units = ds[key].attrs.get("units", "")
     return f"{key} [{units}]" if units else key
@@ -117,7 +150,7 @@ def plot_scan(ds, path, style=None):
         if len(dims) == 1:
             (key,) = dims
             x = np.asarray(ds[key].values, dtype=float)
-            keys = list(ds["parameter"].values) if "parameter" in ds.dims else []
+            keys = list(ds["parameter"].values) if "sensitivity" in ds and "parameter" in ds.dims else []
             fig, axes = plt.subplots(2 if keys else 1, 1, figsize=(6.0, 6.0 if keys else 3.8), sharex=True,
                                      squeeze=False)
             ax = axes[0, 0]
@@ -141,8 +174,10 @@ def plot_scan(ds, path, style=None):
             x = np.asarray(ds[kx].values, dtype=float)
             y = np.asarray(ds[ky].values, dtype=float)
             fig, ax = plt.subplots(figsize=(6.4, 4.8))
+            # Cells centred on the grid points: edges at the midpoints, geometric on a log axis.
+            xe, ye = cell_edges(x, scales.get(kx) == "log"), cell_edges(y, scales.get(ky) == "log")
             with np.errstate(divide="ignore"):
-                mesh = ax.pcolormesh(x, y, np.log10(rate), shading="nearest", cmap="viridis")
+                mesh = ax.pcolormesh(xe, ye, np.log10(rate), shading="flat", cmap="viridis")
             fig.colorbar(mesh, ax=ax, label=r"$\log_{10}$ event rate [1/yr]")
             ax.plot(x[best[1]], y[best[0]], marker="*", ms=14, mfc="white", mec="k", ls="none",
                     label=f"max {rate[best]:.3g} /yr")
@@ -160,8 +195,9 @@ def plot_scan(ds, path, style=None):
 
 
 def _scenario_value(ds, key):
-    from rates.scenario import parse_scenario
     import tomllib
+
+    from ..scenario import parse_scenario
 
     return parse_scenario(tomllib.loads(ds.attrs["scenario_toml"])).value(key)
 
@@ -186,9 +222,16 @@ def plot_file(source, out=None, style=None):
         plt.close(fig)
         return out, summary
     if source.suffix == ".npz":
-        history = np.load(source)["history"]
+        data = np.load(source)
+        history = np.atleast_2d(np.asarray(data["history"], dtype=float))
+        steps = history.shape[0]
+        if "value" in data:
+            # The trace ends with the value at the final positions, as `optimize` reports it.
+            history = np.concatenate([history.reshape(-1, data["value"].shape[0]), data["value"][None, :]])
+        result = source.with_name("result.json")
+        objective = json.loads(result.read_text()).get("objective", "rate_per_year") if result.exists() else "rate_per_year"
         out = Path(out) if out else source.with_name("trace.png")
-        plot_trace(history, out, style)
+        plot_trace(history, out, style, objective=objective)
         final = np.exp(history[-1])
-        return out, {"steps": int(history.shape[0]), "best_rate_per_year": float(np.max(final))}
+        return out, {"steps": steps, "best_rate_per_year": float(np.max(final[np.isfinite(final)]))}
     raise ValueError(f"plot: {str(source)!r} is neither a scan (.nc) nor an optimisation (folder or checkpoint.npz)")

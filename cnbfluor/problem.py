@@ -1,13 +1,12 @@
-"""Bounded free parameters and the objective of an optimisation.
+"""Bounded free scenario keys and the objective of an optimisation.
 
-Every free parameter x in [lo, hi] is written through an unbounded z:
+Every free parameter x in [lo, hi] is a position s in [0, 1] of its box:
 
-    x = lo + (hi - lo) * sigmoid(z)                          (scale "linear")
-    log x = log lo + (log hi - log lo) * sigmoid(z)          (scale "log")
+    x = lo + (hi - lo) * s                          (scale "linear")
+    log x = log lo + (log hi - log lo) * s          (scale "log")
 
-so that plain gradient steps in z never leave the box, and the objective is
-the log of the event rate (rates span decades). s = sigmoid(z) in [0, 1] is
-the position inside the box, used for the stopping rule and active bounds.
+The solver (`cnbfluor.optimize`) steps in s and projects onto the box; the
+objective is the log of the event rate (rates span decades).
 """
 
 import dataclasses
@@ -16,8 +15,9 @@ import math
 import jax
 import jax.numpy as jnp
 
-import rates
-from rates.scenario import Scenario, ScenarioError, build_model, check_parameter, with_parameters
+from . import rates
+from .errors import ScenarioError
+from .scenario import Scenario, build_model, check_parameter, with_parameters
 
 OBJECTIVES = ("rate_per_year", "detected_rate_per_year")
 SCALES = ("linear", "log")
@@ -47,8 +47,11 @@ class FreeParameter:
             inner = jnp.exp(math.log(self.lower) + (math.log(self.upper) - math.log(self.lower)) * s)
         else:
             inner = self.lower + (self.upper - self.lower) * s
-        # The bounds themselves exactly (exp(log(x)) is x only to rounding).
-        return jnp.where(s <= 0.0, self.lower, jnp.where(s >= 1.0, self.upper, inner))
+        # The bounds themselves exactly (exp(log(x)) is x only to rounding), with
+        # the gradient of the smooth map kept there: the solver reads at a bound
+        # whether the rate still rises outward (an active bound).
+        exact = jnp.where(s <= 0.0, self.lower, jnp.where(s >= 1.0, self.upper, inner))
+        return inner + jax.lax.stop_gradient(exact - inner)
 
     def position(self, x):
         """Parameter value -> box position s in [0, 1] (inverse of `value`)."""
@@ -107,11 +110,11 @@ class Problem:
 
     def log_rate_at(self, template, s):
         """ln(objective, events per year) at box positions s in [0, 1], shape (n_free,)."""
-        model = with_parameters(template, self.values(s))
-        if self.objective == "detected_rate_per_year":
-            return jnp.log(rates.detected_event_rate(model))
-        return jnp.log(rates.event_rate(model))
+        return log_objective(with_parameters(template, self.values(s)), self.objective)
 
-    def log_rate(self, template, z):
-        """ln(events per year) at unbounded coordinates z, shape (n_free,)."""
-        return self.log_rate_at(template, jax.nn.sigmoid(z))
+
+def log_objective(model, objective: str = "rate_per_year"):
+    """ln of the objective (`OBJECTIVES`), events per year, of a built model."""
+    if objective == "detected_rate_per_year":
+        return jnp.log(rates.detected_event_rate(model))
+    return jnp.log(rates.event_rate(model))

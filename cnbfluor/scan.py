@@ -14,9 +14,9 @@ scenario (TOML) and grid as attributes.
 """
 
 import dataclasses
-import hashlib
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -24,15 +24,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import rates
-from rates.scenario import Scenario, ScenarioError, build_model, check_parameter, with_parameters
+from . import rates
+from ._files import atomic_savez, check_writable, fingerprint
+from .errors import PathError, ScenarioError
+from .scenario import Scenario, build_model, check_parameter, unit_of, with_parameters
 
 #: Units of the scanned keys, from their names.
 def _units(key: str) -> str:
-    for suffix, unit in (("_eV2", "eV^2"), ("_eV", "eV"), ("_cm3", "cm^-3"), ("_ns", "ns"), ("_m", "m"), ("_K", "K")):
-        if key.endswith(suffix):
-            return unit
-    return {"dispersion.group_velocity": "c"}.get(key, "1")
+    return unit_of(key) or "1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +97,8 @@ class Scan:
         self._grid = [a.values() for a in self.axes]
 
     def fingerprint(self) -> str:
-        text = json.dumps([self.scenario.values, [dataclasses.asdict(a) for a in self.axes],
-                           self.sensitivity_keys, self.chunk, self.quadrature], sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return fingerprint([self.scenario.values, [dataclasses.asdict(a) for a in self.axes],
+                            self.sensitivity_keys, self.chunk, self.quadrature])
 
     def points(self, chunk_index: int):
         """Flat indices and parameter values of one chunk (padded to full size)."""
@@ -155,11 +153,14 @@ class Scan:
         for axis, grid in zip(self.axes, self._grid):
             coords[axis.key] = (axis.key, grid, {"units": _units(axis.key), "scale": axis.scale})
         coords["parameter"] = ("parameter", list(self.sensitivity_keys))
+        variables = {
+            "rate_per_year": (dims, rate.reshape(self.shape), {"units": "1/yr", "long_name": "momentum-averaged event rate"}),
+            "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (len(self.sensitivity_keys),)),
+                            {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
+        }
         ds = xr.Dataset(
             {
-                "rate_per_year": (dims, rate.reshape(self.shape), {"units": "1/yr", "long_name": "momentum-averaged event rate"}),
-                "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (len(self.sensitivity_keys),)),
-                                {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
+                **variables,
                 "evaluated": (dims, evaluated.reshape(self.shape).astype(np.int8)),
                 "rate_rel_error": (dims, (np.full(self.size, np.nan) if error is None else error).reshape(self.shape),
                                    {"units": "1", "long_name": "estimated relative quadrature error of rate_per_year"}),
@@ -188,37 +189,74 @@ def run_scan(scan: Scan, out, shard=(0, 1), progress=True):
     """
     from tqdm.auto import tqdm
 
-    out = Path(out)
+    out = check_writable(out, "--out")
     parts = out.with_name(out.name + ".parts")
+    index, count = shard
+    mine = [c for c in range(scan.n_chunks) if c % count == index]
+    if not parts.exists() and out.is_file():
+        # A finished scan (its chunk files removed): nothing to compute if it is this one.
+        import xarray as xr
+
+        try:
+            done = xr.load_dataset(out, engine="scipy")
+        except (OSError, ValueError, TypeError):
+            done = None
+        if done is not None and done.attrs.get("fingerprint") != scan.fingerprint():
+            raise ScenarioError(
+                f"scan: {out} holds another scan (scenario, grid or chunk differ); remove it or use another --out"
+            )
+        if done is not None and done.attrs.get("shard", "0/1") == f"{index}/{count}":
+            return _with_parameter_axis(scan, done)
     parts.mkdir(parents=True, exist_ok=True)
     meta = parts / "meta.json"
-    fingerprint = scan.fingerprint()
+    run_id = scan.fingerprint()
     if meta.exists():
-        if json.loads(meta.read_text()).get("fingerprint") != fingerprint:
+        if json.loads(meta.read_text()).get("fingerprint") != run_id:
             raise ScenarioError(
                 f"scan: {parts} holds another scan (scenario, grid or chunk differ); remove it or use another --out"
             )
     else:
-        meta.write_text(json.dumps({"fingerprint": fingerprint}))
-    index, count = shard
-    mine = [c for c in range(scan.n_chunks) if c % count == index]
-    todo = [c for c in mine if not (parts / f"chunk_{c:06d}.npz").exists()]
+        meta.write_text(json.dumps({"fingerprint": run_id}))
+    # Finished chunks: one listing of the folder, not one existence check per chunk.
+    finished = {int(name[6:12]) for name in os.listdir(parts) if name.startswith("chunk_") and name.endswith(".npz")
+                and not name.endswith(".tmp.npz")}
+    todo = [c for c in mine if c not in finished]
     evaluate = scan.evaluator() if todo else None
     bar = tqdm(total=len(mine), initial=len(mine) - len(todo), disable=not progress, unit="chunk",
                desc=f"scan {scan.size} points" + (f" (shard {index}/{count})" if count > 1 else ""))
     for c in todo:
         flat, values = scan.points(c)
         rate, sens, error, flags = (np.asarray(x)[: len(flat)] for x in evaluate(values))
-        tmp = parts / f"chunk_{c:06d}.tmp.npz"
-        np.savez(tmp, flat=flat, rate=rate, sensitivity=sens, error=error, flags=flags)
-        tmp.replace(parts / f"chunk_{c:06d}.npz")
+        atomic_savez(parts / f"chunk_{c:06d}.npz", flat=flat, rate=rate, sensitivity=sens, error=error, flags=flags)
         bar.update(1)
     bar.close()
     ds = assemble(scan, parts, mine)
+    ds.attrs["shard"] = f"{index}/{count}"
+    write_netcdf(ds, out)
+    # The netCDF holds every finished chunk of this shard: the chunk files have done their job.
+    remove_parts(out)
+    return ds
+
+
+def write_netcdf(ds, out) -> Path:
+    """Write a scan dataset (atomically). A rate-only scan's zero-length `parameter`
+    axis is left out of the file: netCDF readers (SciPy's) fail on it."""
+    out = Path(out)
+    if ds.sizes.get("parameter", 0) == 0:
+        ds = ds.drop_vars([v for v in ("sensitivity", "parameter") if v in ds.variables])
     tmp = out.with_name(out.name + ".tmp")
     ds.to_netcdf(tmp, engine="scipy")
     tmp.replace(out)
-    return ds
+    return out
+
+
+def _with_parameter_axis(scan: Scan, ds):
+    """A scan read back from its file, with the (possibly empty) `parameter` axis restored."""
+    if "sensitivity" in ds:
+        return ds
+    sens = np.zeros((scan.size, 0))
+    return scan.dataset(ds["rate_per_year"].values.reshape(-1), sens, ds["evaluated"].values.reshape(-1).astype(bool),
+                        ds["rate_rel_error"].values.reshape(-1), ds["flags"].values.reshape(-1))
 
 
 def assemble(scan: Scan, parts: Path, chunks):
@@ -245,7 +283,16 @@ def merge(paths, out):
 
     if not paths:
         raise ScenarioError("merge: give the shard files to join")
-    datasets = [xr.load_dataset(p, engine="scipy") for p in paths]
+    for p in paths:
+        if not Path(p).is_file():
+            raise PathError(f"merge: no such shard file {str(p)!r}")
+    check_writable(out, "merge OUT")
+    datasets = []
+    for p in paths:
+        try:
+            datasets.append(xr.load_dataset(p, engine="scipy"))
+        except (OSError, ValueError, TypeError) as err:
+            raise PathError(f"merge: {str(p)!r} is not a scan netCDF file ({err})") from None
     prints = {ds.attrs.get("fingerprint") for ds in datasets}
     if len(prints) != 1:
         raise ScenarioError("merge: the files belong to different scans (scenario, grid or chunk differ)")
@@ -253,14 +300,15 @@ def merge(paths, out):
     for ds in datasets[1:]:
         take = ds["evaluated"].astype(bool)
         merged["rate_per_year"] = merged["rate_per_year"].where(~take, ds["rate_per_year"])
-        merged["sensitivity"] = merged["sensitivity"].where(~take, ds["sensitivity"])
+        if "sensitivity" in merged:
+            merged["sensitivity"] = merged["sensitivity"].where(~take, ds["sensitivity"])
         merged["rate_rel_error"] = merged["rate_rel_error"].where(~take, ds["rate_rel_error"])
         merged["flags"] = merged["flags"].where(~take, ds["flags"]).astype(np.int32)
         merged["evaluated"] = (merged["evaluated"].astype(bool) | take).astype(np.int8)
     missing = int((merged["evaluated"] == 0).sum())
     if missing:
         raise ScenarioError(f"merge: {missing} grid points are in none of the files; a shard is missing")
-    merged.to_netcdf(out, engine="scipy")
+    write_netcdf(merged, out)
     return merged
 
 
