@@ -6,9 +6,25 @@ The JSON keys `rate_per_year`, `rest_rate_per_year` and `roots` (each with
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from . import rates
+
+
+@jax.jit
+def _report_arrays(model: rates.RateModel):
+    """Every number of the report in one compiled call (one cache entry, no op-by-op dispatch)."""
+    roots = rates.rest_roots(model)
+    branches = model.dispersion.branches()
+    # Each root's Im k on its own branch (every branch evaluated, one picked).
+    attenuation = jnp.stack([
+        jnp.stack([br.attenuation(w) for br in branches])[jnp.clip(b, 0, len(branches) - 1)]
+        for b, w in zip(roots.branch, roots.omega)
+    ])
+    nu = model.neutrinos
+    return (rates.rate_result(model), rates.rest_rate(model), roots, rates.level_spacing(model), attenuation,
+            nu.masses(), nu.mixing_squared())
 
 
 def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict:
@@ -20,13 +36,11 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
     **Returns:** a dict with `rate_per_year` (momentum-averaged),
     `rest_rate_per_year` (p = 0), `roots` (at p = 0), and context.
     """
-    result = jax.jit(rates.rate_result)(model)
+    result, rest, roots, level, attenuation, masses, mixing = _report_arrays(model)
     averaged, detected = float(result.rate), float(result.detected)
-    rest = float(rates.rest_rate(model))
-    roots = rates.rest_roots(model)
-    branches = model.dispersion.branches()
+    rest = float(rest)
     nu = model.neutrinos
-    level = float(rates.level_spacing(model))
+    level = float(level)
     root_list = []
     for idx in np.flatnonzero(np.asarray(roots.valid)):
         dk_exact = float(roots.dk[idx])
@@ -40,7 +54,7 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
                 "kappa": float(roots.kappa[idx]),
                 "detuning_eV": level - float(roots.omega[idx]),
                 "branch": int(roots.branch[idx]),
-                "attenuation_eV": float(branches[int(roots.branch[idx])].attenuation(roots.omega[idx])),
+                "attenuation_eV": float(attenuation[idx]),
             }
         )
     report = {
@@ -57,9 +71,9 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
         "roots": root_list,
         "level_spacing_eV": level,
         "width_eV": float(model.medium.width),
-        "masses_eV": [float(m) for m in nu.masses()],
+        "masses_eV": [float(m) for m in masses],
         "transition": f"nu{nu.initial} -> nu{nu.final}",
-        "mixing_squared": float(nu.mixing_squared()),
+        "mixing_squared": float(mixing),
         "nature": "majorana" if nu.majorana else "dirac",
         "channel": model.medium.channel,
         "dispersion": model.dispersion.describe(),

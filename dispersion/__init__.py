@@ -8,6 +8,7 @@ This package knows nothing about neutrinos.
 from ._base import AbstractBandInK as AbstractBandInK
 from ._base import AbstractBranch as AbstractBranch
 from ._base import AbstractDispersion as AbstractDispersion
+from ._base import as_float as as_float
 from ._bragg import Bragg as Bragg
 from ._bragg import transfer_matrix_transmission as transfer_matrix_transmission
 from ._eit import EIT as EIT
@@ -25,6 +26,7 @@ __all__ = [
     "AbstractBandInK",
     "AbstractBranch",
     "AbstractDispersion",
+    "as_float",
     "Bragg",
     "EIT",
     "SplineBand",

@@ -7,6 +7,16 @@ import jax
 import jax.numpy as jnp
 
 
+def as_float(x):
+    """A field converter: the value as a float64 JAX array (double precision everywhere)."""
+    return jnp.asarray(x, dtype=float)
+
+
+def floored_sqrt(x):
+    """sqrt(max(x, 1e-300)): finite value and gradient (zero below the floor) everywhere."""
+    return jnp.sqrt(jnp.maximum(x, 1e-300))
+
+
 class AbstractBranch(eqx.Module):
     """One photon branch: Re k(omega) single-valued on an energy window.
 

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from ._base import AbstractBranch, AbstractDispersion
+from ._base import as_float as _as_float
 
 #: Windows below a pole stop at least this fraction short of it (k -> infinity).
 EDGE_MARGIN = 1e-7
@@ -27,9 +28,6 @@ EDGE_MARGIN = 1e-7
 K_CAP = 10.0
 POLE_FLOOR = 1e-13
 
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 class Lorentz(AbstractDispersion):

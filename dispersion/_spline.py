@@ -13,10 +13,8 @@ import jax
 import jax.numpy as jnp
 
 from ._base import AbstractBandInK
+from ._base import as_float as _as_float
 
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 class SplineBand(AbstractBandInK):

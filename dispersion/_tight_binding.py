@@ -4,15 +4,9 @@ import jax
 import jax.numpy as jnp
 
 from ._base import AbstractBandInK
+from ._base import as_float as _as_float, floored_sqrt as _floored_sqrt
 
 
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
-
-
-def _floored_sqrt(x):
-    """sqrt(max(x, 1e-300)): finite value and gradient (zero below the floor) everywhere."""
-    return jnp.sqrt(jnp.maximum(x, 1e-300))
 
 
 class TightBinding(AbstractBandInK):

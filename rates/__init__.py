@@ -37,6 +37,8 @@ from .kinematics import cosine_at as cosine_at
 from .kinematics import dispersion_roots as dispersion_roots
 from .kinematics import photon_roots as photon_roots
 from .momentum import DISTRIBUTIONS as DISTRIBUTIONS
+from .momentum import AbstractContinuousMomentum as AbstractContinuousMomentum
+from .momentum import AbstractMomentum as AbstractMomentum
 from .momentum import FermiDirac as FermiDirac
 from .momentum import Maxwellian as Maxwellian
 from .momentum import Monochromatic as Monochromatic

@@ -46,6 +46,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from ..dispersion import AbstractDispersion
 from .channels import Medium, channel_strength, lorentzian
 from .kinematics import (
     PhotonRoots,
@@ -56,7 +57,7 @@ from .kinematics import (
     outgoing_kappa_energy,
     photon_roots,
 )
-from .momentum import AbstractMomentum, Monochromatic, Rest
+from .momentum import AbstractMomentum
 from .neutrino import NeutrinoSector
 from .constants import per_year
 from .detection import Detector, escape_probability
@@ -90,7 +91,7 @@ class RateModel(eqx.Module):
     """
 
     neutrinos: NeutrinoSector
-    dispersion: eqx.Module
+    dispersion: AbstractDispersion
     medium: Medium
     momentum: AbstractMomentum
     volume: jax.Array = eqx.field(converter=lambda x: jnp.asarray(x, dtype=float))
@@ -249,7 +250,7 @@ def _spectrum(model: RateModel, omega, branch):
     p_lo, p_hi = allowed_momenta(omega_safe, k, nu.m_initial, nu.m_final)
     error = jnp.zeros_like(omega_safe)
 
-    if isinstance(dist, Monochromatic):
+    if dist.support == "point":
         p0 = dist.momentum
         # Nodes are interior to the support, so this only guards against rounding.
         inside = (p_lo <= p0 * (1.0 + 1e-12)) & (p0 <= p_hi * (1.0 + 1e-12))
@@ -315,7 +316,7 @@ def rate_result(model: RateModel) -> RateResult:
     dist = model.momentum
     rest = rest_roots(model)
     flags = jnp.where(rest.valid[0], 0, NO_REST_ROOT) | jnp.where(rest.complete, 0, ROOTS_TRUNCATED)
-    if isinstance(dist, Rest):
+    if dist.support == "rest":
         total, detected = _rest_rates(model, rest)
         return RateResult(total, detected, jnp.zeros_like(total), flags.astype(jnp.int32))
     gamma = 0.5 * model.medium.width
@@ -325,7 +326,7 @@ def rate_result(model: RateModel) -> RateResult:
         t, d, e, complete = _branch_integral(model, branch, index, rest, energy, gamma)
         total, detected, error = total + t, detected + d, error + e
         flags = flags | jnp.where(complete, 0, ROOTS_TRUNCATED)
-    norm = 1.0 if isinstance(dist, Monochromatic) else dist.normalization()
+    norm = dist.normalization()
     return RateResult(total / norm, detected / norm, error / norm, flags.astype(jnp.int32))
 
 

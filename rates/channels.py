@@ -26,12 +26,10 @@ import jax
 import jax.numpy as jnp
 
 from .constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
+from ..dispersion import as_float as _as_float
 
 CHANNELS = ("M1", "E1", "E1M1")
 
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 class Medium(eqx.Module):

@@ -14,10 +14,8 @@ with P_esc x efficiency x [omega inside the detector's energy window].
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from ..dispersion import as_float as _as_float
 
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 class Detector(eqx.Module):

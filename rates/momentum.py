@@ -6,47 +6,75 @@ and the `cutoff` (eV) beyond which the weight is below double precision.
 `panel_edges` (in units of `scale`) are where the momentum quadrature splits.
 """
 
+import abc
 import math
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from scipy.special import zeta
+from ..dispersion import as_float as _as_float
 
 _ZETA3 = float(zeta(3.0))
 
 
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
-
 
 class AbstractMomentum(eqx.Module):
-    """A distribution of the initial neutrino momentum |p| (eV).
+    """A distribution of the initial neutrino momentum |p| (eV): the interface the
+    average and the figures use.
 
-    Continuous distributions give `occupation`, `density`, `normalization`,
-    `scale`, `cutoff` and `panel_edges`; every distribution with momentum
-    gives `breakpoint_momenta()`: the |p| (eV) whose kinematic edges
-    (c = +-1) split the photon-energy integral, the last being the largest
-    momentum counted.
+    - `support` (class variable): `"rest"` (p = 0), `"point"` (one |p|) or
+      `"continuous"` (a density, see `AbstractContinuousMomentum`);
+    - `normalization()`: Z, the integral of the |p| weight (1 for rest and point);
+    - `quantiles(levels)`: the |p| below which those fractions lie;
+    - `breakpoint_momenta()`: the |p| (eV) whose kinematic edges (c = +-1)
+      split the photon-energy integral, the last the largest |p| counted;
+    - `describe()`: one line for reports.
     """
 
+    support: eqx.AbstractClassVar[str]
+
+    @abc.abstractmethod
+    def describe(self) -> str:
+        """One line for reports."""
+
+    @abc.abstractmethod
+    def normalization(self):
+        """Z: the integral of the |p| weight (eV^3 for densities; 1 for rest and point)."""
+
+    @abc.abstractmethod
+    def quantiles(self, levels=(0.05, 0.5, 0.95)) -> tuple:
+        """|p| (eV) below which the given fractions of the distribution lie."""
+
+    @abc.abstractmethod
     def breakpoint_momenta(self):
         """|p| values (eV, increasing, > 0) whose c = +-1 photon roots are breakpoints."""
-        edges = jnp.asarray([e for e in self.panel_edges if e > 0.0])
-        return self.scale * edges
 
 
 class Rest(AbstractMomentum):
     """p = 0: the paper's rest-frame formulas."""
 
+    support = "rest"
+
     def describe(self):
         return "rest (p = 0)"
+
+    def normalization(self):
+        return 1.0
+
+    def quantiles(self, levels=(0.05, 0.5, 0.95)):
+        return tuple(0.0 for _ in levels)
+
+    def breakpoint_momenta(self):
+        return jnp.zeros((0,))
 
 
 class Monochromatic(AbstractMomentum):
     """|p| = `momentum` (eV) exactly, directions isotropic."""
 
     momentum: jax.Array = eqx.field(converter=_as_float)
+    support = "point"
 
     def describe(self):
         return f"monochromatic (|p| = {float(self.momentum):.4g} eV, isotropic)"
@@ -59,14 +87,59 @@ class Monochromatic(AbstractMomentum):
     def cutoff(self):
         return self.momentum
 
+    def normalization(self):
+        return 1.0
+
+    def quantiles(self, levels=(0.05, 0.5, 0.95)):
+        return tuple(float(self.momentum) for _ in levels)
+
     def breakpoint_momenta(self):
         return self.momentum[None]
 
 
-class FermiDirac(AbstractMomentum):
+class AbstractContinuousMomentum(AbstractMomentum):
+    """A |p| density: `occupation` f(p), `density` p^2 f(p), its `scale` (eV),
+    the `cutoff` above which it is negligible, and the `panel_edges` (units of
+    `scale`) of the momentum quadrature."""
+
+    support = "continuous"
+    panel_edges: eqx.AbstractClassVar[tuple]
+
+    @property
+    @abc.abstractmethod
+    def scale(self):
+        """The distribution's momentum scale, eV."""
+
+    @property
+    def cutoff(self):
+        """|p| (eV) above which the weight is negligible: the last panel edge."""
+        return self.panel_edges[-1] * self.scale
+
+    @abc.abstractmethod
+    def occupation(self, p):
+        """f(p)."""
+
+    def density(self, p):
+        """p^2 f(p), unnormalised |p| weight (eV^2)."""
+        return p**2 * self.occupation(p)
+
+    def quantiles(self, levels=(0.05, 0.5, 0.95)):
+        # The cumulative weight on a fine grid to the cutoff (trapezoid rule).
+        p = np.linspace(0.0, float(self.cutoff), 20001)
+        density = np.asarray(self.density(jnp.asarray(p)))
+        cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(p))])
+        return tuple(float(np.interp(level, cdf / cdf[-1], p)) for level in levels)
+
+    def breakpoint_momenta(self):
+        edges = jnp.asarray([e for e in self.panel_edges if e > 0.0])
+        return self.scale * edges
+
+
+class FermiDirac(AbstractContinuousMomentum):
     """f(p) = 1 / (exp(p/T) + 1): the relic spectrum; `temperature` T in eV."""
 
     temperature: jax.Array = eqx.field(converter=_as_float)
+    # p^2 exp(-p/T) at the last edge, 42 T, is 1e-15 of its peak.
     panel_edges = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0, 42.0)
 
     def describe(self):
@@ -76,19 +149,10 @@ class FermiDirac(AbstractMomentum):
     def scale(self):
         return self.temperature
 
-    @property
-    def cutoff(self):
-        # p^2 exp(-p/T) at 42 T is 1e-15 of its peak.
-        return self.panel_edges[-1] * self.temperature
-
     def occupation(self, p):
         """f(p) = 1 / (exp(p/T) + 1), written to stay finite for p >> T."""
         x = p / self.temperature
         return jnp.exp(-x) / (1.0 + jnp.exp(-x))
-
-    def density(self, p):
-        """p^2 f(p), unnormalised |p| weight (eV^2)."""
-        return p**2 * self.occupation(p)
 
     def normalization(self):
         """Integral of p^2 f(p) over p in [0, inf) = (3/2) zeta(3) T^3, eV^3."""
@@ -99,7 +163,7 @@ class FermiDirac(AbstractMomentum):
         return (math.pi**2 / 12.0) / (1.5 * _ZETA3 * self.temperature)
 
 
-class Maxwellian(AbstractMomentum):
+class Maxwellian(AbstractContinuousMomentum):
     """f(p) ~ exp(-p^2 / (2 sigma^2)) in 3D; `sigma` in eV."""
 
     sigma: jax.Array = eqx.field(converter=_as_float)
@@ -112,17 +176,9 @@ class Maxwellian(AbstractMomentum):
     def scale(self):
         return self.sigma
 
-    @property
-    def cutoff(self):
-        return self.panel_edges[-1] * self.sigma
-
     def occupation(self, p):
         """f(p) = exp(-p^2 / (2 sigma^2))."""
         return jnp.exp(-0.5 * (p / self.sigma) ** 2)
-
-    def density(self, p):
-        """p^2 f(p), unnormalised |p| weight (eV^2)."""
-        return p**2 * self.occupation(p)
 
     def normalization(self):
         """sqrt(pi/2) sigma^3, eV^3."""

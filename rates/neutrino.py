@@ -7,6 +7,7 @@ in the README, "Scenario reference".
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+from ..dispersion import as_float as _as_float
 
 #: NuFIT 6.0 best fits (with SK atmospheric data), per ordering. eV^2 for the
 #: mass splittings; dm3l is dm31 (NO, > 0) or dm32 (IO, < 0).
@@ -18,9 +19,6 @@ NUFIT_6_0 = {
 #: Relic density of one mass eigenstate, neutrinos plus antineutrinos, cm^-3.
 RELIC_DENSITY_CM3 = 112.0
 
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 def neutrino_masses(ordering: str, lightest_mass, dm21, dm3l):

@@ -17,7 +17,7 @@ import numpy as np
 
 from cnbfluor import rates
 from _output import markdown_table, study_arguments, write_study
-from cnbfluor.rates.average import rest_roots
+from cnbfluor.rates import rest_roots
 from cnbfluor.scenario import build_model, default_scenario
 
 TRANSITIONS = {"NO": [(3, 1), (3, 2), (2, 1)], "IO": [(2, 1), (2, 3), (1, 3)]}

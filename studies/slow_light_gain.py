@@ -21,7 +21,7 @@ import numpy as np
 
 from cnbfluor import rates
 from _output import finish_rate_figure, markdown_table, study_arguments, write_study
-from cnbfluor.rates.average import rest_roots
+from cnbfluor.rates import rest_roots
 from cnbfluor.scenario import build_model, default_scenario, with_parameters
 
 OMEGA = 0.025064915718988563

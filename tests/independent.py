@@ -5,7 +5,7 @@ parameter fields (floats and arrays) and the two constants G_F and e from
 `rates.constants`, and re-implements every dispersion, the kinematics and the
 integrals in plain Python / NumPy / SciPy (`quad`, `brentq`).
 
-Formula (PHYSICS.md Secs. 6 and 9, isotropic medium and distribution, exact D_k)
+Formula (isotropic medium and distribution, exact D_k)
 --------------------------------------------------------------------------------
 Per neutrino, Gamma(p) = integral d^3k/(4 pi) a(k) kappa L delta(E_i - omega(k) - E'_j),
 with d^3k/(4 pi) = k^2 dk dc / 2 and a = A / k^2. The delta function in the

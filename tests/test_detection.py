@@ -1,4 +1,4 @@
-"""Photon escape from a lossy medium and the detector window (PHYSICS.md Sec. 8)."""
+"""Photon escape from a lossy medium and the detector window."""
 
 import json
 import math

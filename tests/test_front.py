@@ -134,3 +134,21 @@ def test_optimize_and_plot_agree_and_starts_say_why_they_stopped(tmp_path):
     assert result["params"]["target.length_m"] == 3.0 and result["active_bounds"] == {"target.length_m": "upper"}
     assert all(s["stopped"] in ("converged", "step limit") for s in result["starts"])
     assert result["converged"] and result["starts"][result["best_start"]]["stopped"] == "converged"
+
+
+def test_plot_labels_a_detected_rate_trace_as_detected(tmp_path, monkeypatch):
+    import cnbfluor.figures.plots as plots
+
+    np.savez(tmp_path / "checkpoint.npz", history=np.log([[1.0, 2.0]]), value=np.log([3.0, 2.5]))
+    (tmp_path / "result.json").write_text(json.dumps({"objective": "detected_rate_per_year"}))
+    seen = {}
+
+    def record(history, path, style=None, objective="rate_per_year"):
+        seen["objective"], seen["last"] = objective, np.exp(np.asarray(history)[-1]).tolist()
+        return Path(path)
+
+    monkeypatch.setattr(plots, "plot_trace", record)
+    _, summary = plot_file(tmp_path, tmp_path / "t.png")
+    assert seen["objective"] == "detected_rate_per_year"
+    # The trace ends at the values of the final positions, as optimize reports them.
+    assert seen["last"] == pytest.approx([3.0, 2.5]) and summary["best_rate_per_year"] == pytest.approx(3.0)

@@ -32,7 +32,7 @@ def test_vacuum_roots_closed_form(p, c, m_j):
 
 
 def test_paper_dk_statement():
-    """nu3 -> nu1 in vacuum, m1 = 0, at rest: the definition gives D_k = 1/2 (PHYSICS.md Sec. 5)."""
+    """nu3 -> nu1 in vacuum, m1 = 0, at rest: the definition gives D_k = 1/2 (the definition below the paper's Eq. (16))."""
     roots = rates.photon_roots(dispersion.Vacuum(), M3, M1, 0.0, 0.0)
     assert float(roots.dk[0]) == pytest.approx(0.5, rel=1e-14)
     assert float(roots.omega[0]) == pytest.approx(M3 / 2, rel=1e-14)

@@ -9,6 +9,7 @@
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -103,10 +104,14 @@ def _wheel(tmp_path):
     With this environment's setuptools and wheel (the test extras) first; where
     they are missing, pip builds in its own isolated environment.
     """
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", ".pytest_cache", "__pycache__", "output", "optimize-out", "dist"))
     outputs = []
     for isolation in (["--no-build-isolation"], []):
         out = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(tmp_path / "dist"), str(ROOT)],
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-w", str(tmp_path / "dist"), str(source)],
             capture_output=True, text=True, timeout=600,
         )
         outputs.append(out.stdout + out.stderr)

@@ -1,4 +1,4 @@
-"""The paper's rest-frame numbers (PHYSICS.md Sec. 7): Eqs. 18, 19, 23, 24."""
+"""The paper's rest-frame numbers : Eqs. (18), (19), (23), (24) of the paper."""
 
 import pytest
 

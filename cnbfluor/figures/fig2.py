@@ -16,14 +16,15 @@ tests can check the plotted numbers); `draw_fig2` draws it.
 """
 
 import dataclasses
-import textwrap
+import math
 
 import jax.numpy as jnp
 import numpy as np
 
+from .. import dispersion as _disp
 from ..dispersion import AbstractBandInK
 from ..rates import dispersion_roots, level_spacing, rest_roots
-from ..rates.constants import HC_EV_UM, THZ_PER_EV
+from ..rates.constants import BOLTZMANN, HC_EV_UM, THZ_PER_EV
 from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 
 
@@ -53,6 +54,9 @@ class Fig2Data:
     - `level_spacing` E_vg and `width` Gamma_v; `zoom`: the inset's
       `(k0, dk, omega0, domega)` half-widths around the p = 0 intersection;
       `masses`: `(m_i, m_j)`.
+    - `title`: the figure's title, at most two lines: the dispersion model in
+      words with its defining parameters, then the transition and the relic
+      momentum distribution (see `figure_title`).
     """
 
     branches: tuple
@@ -72,17 +76,8 @@ class Fig2Data:
 
 
 def momentum_quantiles(momentum, levels=(0.05, 0.5, 0.95)):
-    """|p| (eV) below which the given fractions of the distribution lie."""
-    if isinstance(momentum, Rest):
-        return tuple(0.0 for _ in levels)
-    if isinstance(momentum, Monochromatic):
-        return tuple(float(momentum.momentum) for _ in levels)
-    if not isinstance(momentum, (FermiDirac, Maxwellian)):
-        raise ValueError(f"momentum: no quantiles for {type(momentum).__name__}")
-    p = np.linspace(0.0, float(momentum.cutoff), 20001)
-    density = np.asarray(momentum.density(jnp.asarray(p)))
-    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(p))])
-    return tuple(float(np.interp(level, cdf / cdf[-1], p)) for level in levels)
+    """|p| (eV) below which the given fractions of the distribution lie (`AbstractMomentum.quantiles`)."""
+    return momentum.quantiles(levels)
 
 
 def energy_transfer(k, m_i, m_j, p, c):
@@ -99,6 +94,85 @@ def _intersections(model, p, c):
         for k, w, b, ok in zip(roots.k, roots.omega, roots.branch, roots.valid)
         if bool(ok)
     )
+
+
+#: Energy units for labels, largest first: (scale in eV, name).
+_ENERGY_UNITS = ((1.0, "eV"), (1e-3, "meV"), (1e-6, "µeV"), (1e-9, "neV"))
+
+
+def _energy_unit(span):
+    """(scale, name) of the largest unit in which `span` (eV, > 0) is at least 1; neV below that."""
+    span = abs(float(span))
+    for scale, name in _ENERGY_UNITS:
+        if span >= scale:
+            return scale, name
+    return _ENERGY_UNITS[-1]
+
+
+def _energy(x, digits=4):
+    """An energy in eV as short readable text in eV, meV, µeV or neV (e.g. `25.06 meV`)."""
+    scale, name = _energy_unit(x) if x else (1.0, "eV")
+    return f"{float(x) / scale:.{digits}g} {name}"
+
+
+def _number(x, digits=3):
+    """A dimensionless number for mathtext: plain when moderate, else `a\times10^{b}`."""
+    x = float(x)
+    if x == 0 or 1e-2 <= abs(x) < 1e4:
+        return f"{x:.{digits}g}"
+    exponent = math.floor(math.log10(abs(x)))
+    mantissa = float(f"{x / 10.0**exponent:.{digits}g}")
+    if mantissa in (1.0, -1.0):
+        return f"{'-' if mantissa < 0 else ''}10^{{{exponent}}}"
+    return f"{mantissa:g}\\times10^{{{exponent}}}"
+
+
+def _dispersion_words(disp):
+    """The dispersion model in words with its one or two defining parameters (mathtext)."""
+    f = float
+    if isinstance(disp, _disp.Vacuum):
+        return r"Vacuum, $\omega = k$"
+    if isinstance(disp, _disp.ConstantIndex):
+        return rf"Constant refractive index, $n = {f(disp.n):.4g}$"
+    if isinstance(disp, _disp.LinearBand):
+        return (rf"Linear band, group velocity $v_g = {_number(disp.velocity)}\,c$, "
+                rf"$\omega_c$ = {_energy(f(disp.omega_c), 5)}")
+    if isinstance(disp, _disp.Lorentz):
+        omega_t = np.atleast_1d(np.asarray(disp.omega_T, dtype=float))
+        poles = ", ".join(_energy(w) for w in omega_t[:3]) + (", …" if omega_t.size > 3 else "")
+        return (rf"Lorentz medium, $\varepsilon_\infty = {f(disp.eps_inf):.4g}$, "
+                rf"{omega_t.size} pole{'s' if omega_t.size != 1 else ''} at $\omega_T$ = {poles}")
+    if isinstance(disp, _disp.EIT):
+        return rf"EIT medium, probe $\omega_{{31}}$ = {_energy(f(disp.probe), 6)}, $\Omega_c$ = {_energy(f(disp.rabi), 3)}"
+    if isinstance(disp, _disp.Bragg):
+        return rf"Bragg stack, $n_1 = {f(disp.n1):.4g}$, $n_2 = {f(disp.n2):.4g}$ (effective medium)"
+    if isinstance(disp, _disp.TightBinding):
+        return (rf"Tight-binding band, $\omega_0$ = {_energy(f(disp.omega0), 5)}, "
+                rf"hopping $J$ = {_energy(f(disp.coupling), 3)}")
+    if isinstance(disp, _disp.SplineBand):
+        return f"Spline band ({int(disp.knots.shape[0])} knots)"
+    name = disp.describe().split(" (")[0]  # unknown model: its name, not the parameter dump
+    return name[:1].upper() + name[1:]
+
+
+def _momentum_words(momentum):
+    """The relic momentum distribution in words (mathtext)."""
+    if isinstance(momentum, Rest):
+        return "relics at rest ($p = 0$)"
+    if isinstance(momentum, Monochromatic):
+        return rf"relics with $|p|$ = {_energy(float(momentum.momentum))}"
+    if isinstance(momentum, FermiDirac):
+        return rf"relic Fermi–Dirac momenta, $T_\nu$ = {float(momentum.temperature) / BOLTZMANN:.4g} K"
+    if isinstance(momentum, Maxwellian):
+        return rf"relic Maxwellian momenta, $\sigma$ = {_energy(float(momentum.sigma))}"
+    return "relic momenta: " + momentum.describe().split(" (")[0]
+
+
+def figure_title(model):
+    """Fig. 2's title: the dispersion in words (line 1); the transition and the momenta (line 2)."""
+    nu = model.neutrinos
+    transition = rf"$\nu_{{{nu.initial}}} \to \nu_{{{nu.final}}}$"
+    return f"{_dispersion_words(model.dispersion)}\n{transition}, {_momentum_words(model.momentum)}"
 
 
 def fig2_data(model, n_k=801, n_branch=1500):
@@ -146,7 +220,7 @@ def fig2_data(model, n_k=801, n_branch=1500):
         _branch_curve(b, (k0 - 1.5 * dk, k0 + 1.5 * dk), (energy - 1.5 * domega, energy + 1.5 * domega), 801)
         for b in model.dispersion.branches()
     )
-    title = "\n".join(textwrap.wrap(model.dispersion.describe(), 95) + [model.momentum.describe()])
+    title = figure_title(model)
     return Fig2Data(
         branches=branches, zoom_branches=zoom_branches, k=k, rest=rest_curve, central=mid_curve, band_lo=lo, band_hi=hi,
         momenta=(p_lo, p_mid, p_hi), intersections=at_rest + central,
@@ -205,7 +279,7 @@ def _band(k, m_i, m_j, p_lo, p_hi, n_p=201):
 def draw_fig2(data: Fig2Data, path=None, style=None):
     """Draw `data` (Fig. 2 with a zoomed inset); save to `path` (PNG/PDF/SVG by extension).
 
-    **Returns:** the matplotlib `Figure`.
+    **Returns:** the matplotlib `Figure` (left open: close it with `plt.close`).
     """
     from .plots import figure_style, secondary_axes
 
@@ -220,12 +294,13 @@ def draw_fig2(data: Fig2Data, path=None, style=None):
         ax.plot(data.k, data.rest, color="tab:red", lw=1.0, ls=":", label=r"$E_i - E'_j(k)$, $p = 0$")
         ax.plot(data.k, data.k, color="0.4", lw=1.0, ls="--", label=r"vacuum $\omega = k$")
         for i, (kk, ww) in enumerate(data.branches):
-            ax.plot(kk, ww, color="tab:blue", lw=1.8, label="medium $\\omega(k)$" if i == 0 else None)
+            ax.plot(kk, ww, color="tab:blue", lw=1.8, zorder=_Z_DISPERSION, gid="dispersion",
+                    label="medium $\\omega(k)$" if i == 0 else None)
         ks = [x.k for x in data.intersections]
         ws = [x.omega for x in data.intersections]
         ax.plot(ks, ws, ls="none", marker="o", ms=5, mfc="white", mec="k", mew=1.2, label="intersections",
-                gid="intersections")
-        ax.axhline(data.level_spacing, color="tab:green", lw=0.8, ls="-.", label=r"$E_{vg}$")
+                gid="intersections", zorder=_Z_MARKERS)
+        ax.axhline(data.level_spacing, **_LEVEL_STYLE, label=r"$E_{vg}$ (level spacing)")
         ax.set_xlim(0.0, data.k[-1])
         top = 1.15 * max(float(np.max(data.band_hi)), data.level_spacing)
         ax.set_ylim(0.0, top)
@@ -240,30 +315,70 @@ def draw_fig2(data: Fig2Data, path=None, style=None):
     return fig
 
 
+#: z-orders: the dispersion curves, then the E_vg line above them, then the markers.
+_Z_DISPERSION = 2.0
+_Z_MARKERS = 4.0
+#: The E_vg line (main axes and inset): dashed magenta, drawn above the dispersion curves.
+_LEVEL_STYLE = dict(color="#d0007a", lw=1.2, ls=(0, (5, 2.5)), zorder=3.0, gid="E_vg")
+
+
 def _inset(ax, data: Fig2Data):
-    """Zoom on the p = 0 intersection, in offsets from (k0, E_vg): the flat band against Gamma_v."""
+    """Zoom on the p = 0 intersection, in offsets from (k0, E_vg): the flat band against Gamma_v.
+
+    The offsets are drawn in a unit picked from the zoom's span (eV, meV, µeV or
+    neV), named in the axis labels together with k0, with no offset text. When
+    the Gamma_v window is narrower than about one pixel of the saved inset (or
+    thinner than the E_vg line drawn over it), the title says so instead of
+    pointing at an invisible green window.
+    """
     k0, dk, w0, dw = data.zoom
+    sx, ux = _energy_unit(dk)
+    sy, uy = _energy_unit(dw)
     inset = ax.inset_axes([0.60, 0.08, 0.37, 0.40])
     k = np.linspace(k0 - dk, k0 + dk, 401)
     # Re-evaluate the band on the zoomed grid (the main grid is far too coarse here).
     lo, hi = _band(k, *data.masses, data.momenta[0], data.momenta[2])
-    inset.fill_between(k - k0, lo - w0, hi - w0, color="tab:orange", alpha=0.25, lw=0)
-    inset.axhspan(-0.5 * data.width, 0.5 * data.width, color="tab:green", alpha=0.3, lw=0)
+    inset.fill_between((k - k0) / sx, (lo - w0) / sy, (hi - w0) / sy, color="tab:orange", alpha=0.25, lw=0)
+    half = 0.5 * data.width / sy
+    inset.axhspan(-half, half, color="tab:green", alpha=0.3, lw=0, gid="width")
     for kk, ww in data.zoom_branches:
-        inset.plot(kk - k0, ww - w0, color="tab:blue", lw=1.8)
+        inset.plot((kk - k0) / sx, (ww - w0) / sy, color="tab:blue", lw=1.8, zorder=_Z_DISPERSION, gid="dispersion")
+    inset.axhline(0.0, **_LEVEL_STYLE)
     near = [x for x in data.intersections if abs(x.k - k0) <= dk and abs(x.omega - w0) <= dw]
-    inset.plot([x.k - k0 for x in near], [x.omega - w0 for x in near], ls="none", marker="o", ms=4,
-               mfc="white", mec="k")
-    inset.set_xlim(-dk, dk)
-    inset.set_ylim(-dw, dw)
-    inset.set_xlabel(rf"$k - {k0:.6g}$ eV", fontsize="x-small")
-    inset.set_ylabel(r"$\omega - E_{vg}$ [eV]", fontsize="x-small")
+    inset.plot([(x.k - k0) / sx for x in near], [(x.omega - w0) / sy for x in near], ls="none", marker="o", ms=4,
+               mfc="white", mec="k", zorder=_Z_MARKERS)
+    inset.set_xlim(-dk / sx, dk / sx)
+    inset.set_ylim(-dw / sy, dw / sy)
+    # k0 to a few digits beyond the zoom's resolution.
+    digits = max(5, math.ceil(math.log10(max(k0 / dk, 1.0))) + 4)
+    inset.set_xlabel(rf"$k - k_0$ [{ux}],  $k_0$ = {_energy(k0, digits)}", fontsize="x-small")
+    inset.set_ylabel(rf"$\omega - E_{{vg}}$ [{uy}]", fontsize="x-small")
     inset.tick_params(labelsize="x-small")
-    inset.ticklabel_format(style="sci", scilimits=(-3, 3))
-    inset.xaxis.get_offset_text().set_fontsize("x-small")
-    inset.yaxis.get_offset_text().set_fontsize("x-small")
-    inset.set_title(rf"zoom: $\Gamma_v$ = {data.width:.2g} eV (green)", fontsize="x-small")
+    inset.ticklabel_format(axis="both", style="plain", useOffset=False)
+    gamma = rf"$\Gamma_v$ = {_energy(data.width, 2)}"
+    inset.set_title(rf"zoom: {gamma} window (green)", fontsize="x-small")
+    pixels, line_pixels = _window_pixels(inset, data.width / (2.0 * dw))
+    if pixels < 1.0:
+        inset.set_title(rf"zoom: {gamma} window" "\n" r"(narrower than a pixel, at the $E_{vg}$ line)",
+                        fontsize="x-small")
+    elif pixels < line_pixels:
+        inset.set_title(rf"zoom: {gamma} window" "\n" r"(green, thinner than the $E_{vg}$ line over it)",
+                        fontsize="x-small")
     return inset
+
+
+def _window_pixels(inset, fraction):
+    """Heights in saved-image pixels of `fraction` of the inset's y range and of the E_vg line's width.
+
+    Measured after a layout pass (constrained layout places the inset at draw time).
+    """
+    import matplotlib
+
+    fig = inset.figure
+    fig.draw_without_rendering()
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    dpi = fig.dpi if dpi == "figure" else float(dpi)
+    return fraction * inset.get_window_extent().height * dpi / fig.dpi, _LEVEL_STYLE["lw"] * dpi / 72.0
 
 
 def fig2(model, path=None, style=None):

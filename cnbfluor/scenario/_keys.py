@@ -248,16 +248,28 @@ ITEM_FIELDS = {
 }
 
 
+def item_key(name: str):
+    """`(list key, index, item)` of an indexed key (`dispersion.poles.0.omega_T_eV` ->
+    `("dispersion.poles", 0, "omega_T_eV")`, `dispersion.group_velocities.2` ->
+    `("dispersion.group_velocities", 2, None)`), or None for any other name."""
+    parts = name.split(".")
+    for listed, item in ITEM_FIELDS:
+        head = listed.split(".")
+        if len(parts) == len(head) + (2 if item else 1) and parts[: len(head)] == head \
+                and parts[len(head)].isdigit() and (item is None or parts[-1] == item):
+            return listed, int(parts[len(head)]), item
+    return None
+
+
 def unit_of(name: str) -> str:
     """The unit of a key (also of an indexed key such as `dispersion.poles.0.omega_T_eV`)."""
     if name in BY_NAME:
         return BY_NAME[name].unit
-    parts = name.split(".")
-    if parts[:2] == ["dispersion", "poles"] and len(parts) == 4:
-        return "eV" if parts[3].endswith("_eV") else ""
-    if parts[:2] == ["dispersion", "group_velocities"]:
-        return "c"
-    return ""
+    indexed = item_key(name)
+    if indexed is None:
+        return ""
+    listed, _, item = indexed
+    return "eV" if item is not None and item.endswith("_eV") else BY_NAME[listed].unit
 
 
 def _default_text(k: Key) -> str:

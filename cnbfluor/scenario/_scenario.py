@@ -20,8 +20,8 @@ from ..rates.average import DK_CONVENTIONS, Quadrature, RateModel, rest_roots
 from ..rates.channels import CHANNELS, Medium
 from ..rates.detection import Detector
 from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
-from ..rates.neutrino import NUFIT_6_0, NeutrinoSector
-from ._keys import BY_NAME, ITEM_FIELDS, KEYS, Key, unit_of
+from ..rates.neutrino import NUFIT_6_0, NeutrinoSector, neutrino_masses
+from ._keys import BY_NAME, ITEM_FIELDS, KEYS, Key, item_key
 
 
 #: Tables read by other layers (`optimize`), not by the rate: passed over here.
@@ -129,11 +129,11 @@ class Scenario:
     def value(self, dotted):
         """The value of a continuous key, also an indexed one
         (`dispersion.poles.N.delta_eps`, `dispersion.group_velocities.N`)."""
-        parts = dotted.split(".")
-        if parts[:2] == ["dispersion", "poles"] and len(parts) == 4:
-            return self.values["dispersion.poles"][int(parts[2])][parts[3]]
-        if parts[:2] == ["dispersion", "group_velocities"] and len(parts) == 3:
-            return self.values["dispersion.group_velocities"][int(parts[2])]
+        indexed = item_key(dotted)
+        if indexed is not None:
+            listed, index, item = indexed
+            entry = self.values[listed][index]
+            return entry if item is None else entry[item]
         return self.values[dotted]
 
     def replace(self, updates: dict) -> "Scenario":
@@ -143,17 +143,15 @@ class Scenario:
         nested = copy.deepcopy(self.to_dict(explicit_only=True))
         for dotted, value in updates.items():
             table, _, key = dotted.partition(".")
-            if key.startswith("poles."):
-                _, index, field = key.split(".")
-                poles = nested.setdefault(table, {}).setdefault("poles", copy.deepcopy(self.values["dispersion.poles"]))
-                poles[int(index)][field] = value
-                continue
-            if key.startswith("group_velocities."):
-                index = int(key.split(".")[1])
-                vels = nested.setdefault(table, {}).setdefault(
-                    "group_velocities", list(self.values["dispersion.group_velocities"])
-                )
-                vels[index] = value
+            indexed = item_key(dotted)
+            if indexed is not None:
+                listed, index, item = indexed
+                entries = nested.setdefault(table, {}).setdefault(
+                    listed.partition(".")[2], copy.deepcopy(self.values[listed]))
+                if item is None:
+                    entries[index] = value
+                else:
+                    entries[index][item] = value
                 continue
             nested.setdefault(table, {})[key] = value
         # A key that stops applying because its selector changed is dropped
@@ -334,14 +332,12 @@ def parse_scenario(raw: dict) -> Scenario:
 
 
 def _masses(scenario: Scenario):
+    """[m1, m2, m3] (eV) of a scenario, as plain floats (`rates.neutrino_masses`)."""
     s = scenario
-    m0 = s["neutrino.lightest_mass_eV"]
-    dm21 = s["oscillation.dm21_eV2"]
-    if s["neutrino.ordering"] == "NO":
-        dm31 = s["oscillation.dm31_eV2"]
-        return [m0, math.sqrt(m0**2 + dm21), math.sqrt(m0**2 + dm31)]
-    m2 = math.sqrt(m0**2 - s["oscillation.dm32_eV2"])
-    return [math.sqrt(m2**2 - dm21), m2, m0]
+    ordering = s["neutrino.ordering"]
+    dm3l = s["oscillation.dm31_eV2"] if ordering == "NO" else s["oscillation.dm32_eV2"]
+    masses = neutrino_masses(ordering, s["neutrino.lightest_mass_eV"], s["oscillation.dm21_eV2"], dm3l)
+    return [float(m) for m in masses]
 
 
 def read_toml(path) -> dict:
@@ -454,6 +450,13 @@ def _detector(scenario: Scenario) -> Detector:
     )
 
 
+def _jit_rest_roots(model):
+    import jax
+
+    # One compiled call (cached across runs) instead of dozens of op-by-op dispatches.
+    return jax.jit(rest_roots)(model)
+
+
 def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> RateModel:
     """Convert a validated scenario to a `RateModel` pytree (units -> eV).
 
@@ -500,7 +503,7 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
         quadrature=quadrature,
         detector=_detector(s),
     )
-    roots = rest_roots(model)
+    roots = _jit_rest_roots(model)
     if not bool(roots.valid[0]):
         d = model.dispersion
         windows = ", ".join(
@@ -522,28 +525,16 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
 #: Continuous keys that can vary inside `jit`: dotted key -> row (with its field).
 PARAMETERS = {k.name: k for k in KEYS if k.field is not None}
 
-#: Per-pole keys "dispersion.poles.N.<field>" -> Lorentz array field.
-POLE_PARAMETERS = {"delta_eps": "delta_eps", "omega_T_eV": "omega_T", "gamma_eV": "gamma", "group_velocities": "velocities"}
-
-
-def _pole_key(key):
-    parts = key.split(".")
-    if len(parts) == 4 and parts[:2] == ["dispersion", "poles"] and parts[2].isdigit() and parts[3] in POLE_PARAMETERS:
-        return int(parts[2]), parts[3]
-    if len(parts) == 3 and parts[:2] == ["dispersion", "group_velocities"] and parts[2].isdigit():
-        return int(parts[2]), "group_velocities"
-    return None
-
-
 def check_parameter(scenario: Scenario, key: str) -> None:
     """Raise `ScenarioError` unless `key` can vary in this scenario."""
-    pole = _pole_key(key)
-    if pole is not None:
-        listed, model = ("dispersion.group_velocities", "spline") if pole[1] == "group_velocities" else ("dispersion.poles", "lorentz")
+    indexed = item_key(key)
+    if indexed is not None:
+        listed, index, _ = indexed
         items = scenario.get(listed)
         if items is None:
+            (model,) = BY_NAME[listed].when[1]
             raise ScenarioError(f'{key}: applies only when dispersion.model is "{model}"')
-        if pole[0] >= len(items):
+        if index >= len(items):
             raise ScenarioError(f"{key}: {listed} has {len(items)} entries (indices 0 to {len(items) - 1})")
         return
     if key not in PARAMETERS:
@@ -580,12 +571,13 @@ def with_parameters(model: RateModel, values: dict) -> RateModel:
     import jax.numpy as jnp
 
     for key, value in values.items():
-        pole = _pole_key(key)
-        if pole is not None:
-            field = POLE_PARAMETERS[pole[1]]
+        indexed = item_key(key)
+        if indexed is not None:
+            listed, index, item = indexed
+            field = ITEM_FIELDS[(listed, item)]
             current = getattr(model.dispersion, field)
             model = eqx.tree_at(
-                lambda m: getattr(m.dispersion, field), model, current.at[pole[0]].set(jnp.asarray(value, dtype=float))
+                lambda m: getattr(m.dispersion, field), model, current.at[index].set(jnp.asarray(value, dtype=float))
             )
             continue
         row = PARAMETERS[key]
