@@ -15,7 +15,7 @@ benchmarks/output/rates.json.
 
 import argparse
 import json
-import os
+
 import statistics
 import sys
 import time

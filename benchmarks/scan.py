@@ -13,7 +13,7 @@ Prints designs/s and the ratio to the loop; writes benchmarks/output/scan.json.
 
 import argparse
 import json
-import sys
+
 import time
 from pathlib import Path
 

@@ -23,7 +23,6 @@ import math
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 
 from .constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
 from ..dispersion import as_float as _as_float

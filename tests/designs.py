@@ -62,7 +62,7 @@ def _half_width(tau_ns):
 
 
 def _scenario_dispersion(design):
-    from cnbfluor.scenario._scenario import _dispersion_model, default_scenario
+    from cnbfluor.scenario._build import _dispersion_model, default_scenario
 
     scenario = default_scenario().replace(design)
     return _dispersion_model(scenario, M3)

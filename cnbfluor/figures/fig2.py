@@ -24,7 +24,7 @@ import numpy as np
 from .. import dispersion as _disp
 from ..dispersion import AbstractBandInK
 from ..rates import dispersion_roots, level_spacing, rest_roots
-from ..rates.constants import BOLTZMANN, HC_EV_UM, THZ_PER_EV
+from ..rates.constants import BOLTZMANN
 from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 
 
