@@ -15,6 +15,7 @@ benchmarks/output/rates.json.
 
 import argparse
 import json
+import os
 
 import statistics
 import sys
@@ -66,8 +67,7 @@ if (tree / "cnbfluor" / "__init__.py").exists():
     spec.loader.exec_module(module)
     from cnbfluor import rates
     from cnbfluor.scenario import build_model, default_scenario
-else:  # revisions before the namespace: top-level packages
-    sys.path.insert(0, str(tree))
+else:  # revisions before the namespace: top-level packages, found through PYTHONPATH
     import rates
     from rates.scenario import build_model, default_scenario
 import jax
@@ -103,7 +103,7 @@ def baseline_timings(revision, cases, repeat):
         try:
             result = subprocess.run(
                 [sys.executable, "-c", _BASELINE, json.dumps(cases), str(repeat), str(tree)],
-                cwd=tmp, capture_output=True, text=True, check=True,
+                cwd=tmp, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True,
             )
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True)

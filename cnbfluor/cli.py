@@ -187,7 +187,10 @@ def _cmd_scan(args) -> int:
     from .scan import Scan, parse_axis, run_scan
 
     scenario, raw = _scenario(args.scenario)
-    extra = tuple(p.key for p in parse_optimize_table(raw["optimize"])[0]) if "optimize" in raw else ()
+    extra, objective = (), "rate_per_year"
+    if "optimize" in raw:
+        free, objective, _ = parse_optimize_table(raw["optimize"])
+        extra = tuple(p.key for p in free)
     index, count = 0, 1
     if args.shard:
         try:
@@ -198,7 +201,7 @@ def _cmd_scan(args) -> int:
             raise ArgumentError(f"--shard {args.shard!r}: expected I/N with 0 <= I < N")
     try:
         scan = Scan(scenario, [parse_axis(p) for p in args.param], extra=extra, chunk=args.chunk,
-                    quadrature=args.quadrature, sensitivities=not args.no_sensitivities)
+                    quadrature=args.quadrature, sensitivities=not args.no_sensitivities, objective=objective)
     except ValueError as err:
         if isinstance(err, InputError):
             raise

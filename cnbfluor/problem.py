@@ -115,6 +115,12 @@ class Problem:
 
 def log_objective(model, objective: str = "rate_per_year"):
     """ln of the objective (`OBJECTIVES`), events per year, of a built model."""
-    if objective == "detected_rate_per_year":
-        return jnp.log(rates.detected_event_rate(model))
-    return jnp.log(rates.event_rate(model))
+    return log_objective_result(model, objective)[0]
+
+
+def log_objective_result(model, objective: str = "rate_per_year"):
+    """`(ln objective [events per year], RateResult)`: the one home of the objective,
+    shared by the optimiser and the scans (the result carries the error estimate and flags)."""
+    result = rates.rate_result(model)
+    value = result.detected if objective == "detected_rate_per_year" else result.rate
+    return jnp.log(rates.events_per_year(model, value)), result

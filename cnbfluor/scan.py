@@ -8,7 +8,8 @@ done (resume). `shard=(I, N)` evaluates only chunks I, I + N, ... so that a
 cluster's job array can split one scan; `merge` joins the pieces.
 
 The result is an `xarray.Dataset` in netCDF: `rate_per_year` on the grid,
-`sensitivity` = d ln R / d x for every scanned and free key (per unit of the
+`sensitivity` = d ln(objective) / d x (the `[optimize]` objective, the rate by
+default) for every scanned and free key (per unit of the
 key's TOML units), `evaluated` (a mask), coordinates with units, and the
 scenario (TOML) and grid as attributes.
 """
@@ -27,6 +28,7 @@ import numpy as np
 from . import rates
 from ._files import atomic_savez, check_writable, fingerprint
 from .errors import PathError, ScenarioError
+from .problem import OBJECTIVES, log_objective_result
 from .scenario import Scenario, build_model, check_parameter, unit_of, with_parameters
 
 #: Units of the scanned keys, from their names.
@@ -72,7 +74,7 @@ class Scan:
     """A scan of a scenario over axes; sensitivities for `axes` keys plus `extra` keys."""
 
     def __init__(self, scenario: Scenario, axes, extra=(), chunk: int = 256,
-                 quadrature: str = "default", sensitivities: bool = True):
+                 quadrature: str = "default", sensitivities: bool = True, objective: str = "rate_per_year"):
         if not axes:
             raise ScenarioError("scan: give at least one --param KEY=LO:HI:N")
         keys = [a.key for a in axes]
@@ -82,6 +84,9 @@ class Scan:
             check_parameter(scenario, axis.key)
             scenario.replace({axis.key: float(axis.lower)})
             scenario.replace({axis.key: float(axis.upper)})
+        if objective not in OBJECTIVES:
+            raise ScenarioError(f"optimize.objective: {objective!r} unknown; allowed: " + ", ".join(OBJECTIVES))
+        self.objective = objective
         self.scenario = scenario
         self.axes = tuple(axes)
         self.quadrature = quadrature
@@ -97,8 +102,9 @@ class Scan:
         self._grid = [a.values() for a in self.axes]
 
     def fingerprint(self) -> str:
+        extra = [] if self.objective == "rate_per_year" else [self.objective]  # old stores stay valid
         return fingerprint([self.scenario.values, [dataclasses.asdict(a) for a in self.axes],
-                            self.sensitivity_keys, self.chunk, self.quadrature])
+                            self.sensitivity_keys, self.chunk, self.quadrature, *extra])
 
     def points(self, chunk_index: int):
         """Flat indices and parameter values of one chunk (padded to full size)."""
@@ -116,16 +122,17 @@ class Scan:
 
         def one(values):
             def log_rate(sens):
+                # The sensitivities are those of the objective the optimiser would climb.
                 model = with_parameters(template, {**values, **sens})
-                result = rates.rate_result(model)
-                return jnp.log(rates.events_per_year(model, result.rate)), (result.relative_error, result.flags)
+                value, result = log_objective_result(model, self.objective)
+                return value, (rates.events_per_year(model, result.rate), result.relative_error, result.flags)
 
             sens0 = {k: values[k] if k in values else jnp.asarray(fixed[k]) for k in self.sensitivity_keys}
             if not sens0:  # rate only: no reverse pass
-                value, (error, flags) = log_rate({})
-                return jnp.exp(value), jnp.zeros((0,)), error, flags
-            (value, (error, flags)), grads = jax.value_and_grad(log_rate, has_aux=True)(sens0)
-            return jnp.exp(value), jnp.stack([grads[k] for k in self.sensitivity_keys]), error, flags
+                _, (rate, error, flags) = log_rate({})
+                return rate, jnp.zeros((0,)), error, flags
+            (_, (rate, error, flags)), grads = jax.value_and_grad(log_rate, has_aux=True)(sens0)
+            return rate, jnp.stack([grads[k] for k in self.sensitivity_keys]), error, flags
 
         batched = jax.vmap(one)
         devices = jax.local_devices()
@@ -156,7 +163,7 @@ class Scan:
         variables = {
             "rate_per_year": (dims, rate.reshape(self.shape), {"units": "1/yr", "long_name": "momentum-averaged event rate"}),
             "sensitivity": (dims + ("parameter",), sensitivity.reshape(self.shape + (len(self.sensitivity_keys),)),
-                            {"units": "1/(units of parameter)", "long_name": "d ln(rate) / d parameter"}),
+                            {"units": "1/(units of parameter)", "long_name": f"d ln({self.objective}) / d parameter"}),
         }
         ds = xr.Dataset(
             {
@@ -175,6 +182,7 @@ class Scan:
                 "fingerprint": self.fingerprint(),
                 "chunk": self.chunk,
                 "quadrature": self.quadrature,
+                "objective": self.objective,
                 "created_by": "cnbfluor scan",
             },
         )

@@ -152,3 +152,20 @@ def test_plot_labels_a_detected_rate_trace_as_detected(tmp_path, monkeypatch):
     assert seen["objective"] == "detected_rate_per_year"
     # The trace ends at the values of the final positions, as optimize reports them.
     assert seen["last"] == pytest.approx([3.0, 2.5]) and summary["best_rate_per_year"] == pytest.approx(3.0)
+
+
+def test_scan_sensitivities_follow_the_optimize_objective(tmp_path):
+    """One objective for optimiser and scan: with the detected rate, d ln R_det / d efficiency = 1 / efficiency."""
+    scenario = default_scenario().replace({"detector.efficiency": 0.5})
+    axes = [parse_axis("medium.detuning_eV=0:1e-8:2")]
+    detected = run_scan(Scan(scenario, axes, extra=["detector.efficiency"], chunk=2, quadrature="fast",
+                             objective="detected_rate_per_year"), tmp_path / "d.nc", progress=False)
+    plain = run_scan(Scan(scenario, axes, extra=["detector.efficiency"], chunk=2, quadrature="fast"),
+                     tmp_path / "r.nc", progress=False)
+    eff = list(detected["parameter"].values).index("detector.efficiency")
+    np.testing.assert_allclose(detected["sensitivity"].values[:, eff], 2.0, rtol=1e-12)
+    np.testing.assert_allclose(plain["sensitivity"].values[:, eff], 0.0, atol=1e-12)
+    # rate_per_year is the rate either way; the detuning sensitivity is the same (a constant factor).
+    np.testing.assert_allclose(detected["rate_per_year"].values, plain["rate_per_year"].values, rtol=1e-12)
+    np.testing.assert_allclose(detected["sensitivity"].values[:, 0], plain["sensitivity"].values[:, 0], rtol=1e-9)
+    assert detected.attrs["objective"] == "detected_rate_per_year"

@@ -11,7 +11,6 @@ import types
 
 from .. import dispersion as _dispersion
 from ..errors import ScenarioError
-from ..rates import constants as const
 from ..rates.average import Quadrature, RateModel, rest_roots
 from ..rates.channels import Medium
 from ..rates.detection import Detector
