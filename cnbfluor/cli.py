@@ -3,7 +3,9 @@
     cnbfluor rate [SCENARIO.toml] [--json]
     cnbfluor optimize SCENARIO.toml [--json] [--out DIR] [--resume] [--quiet]
     cnbfluor scan SCENARIO.toml --param KEY=LO:HI:N[:log] ... --out scan.nc [--shard I/N]
+    cnbfluor scan SCENARIO.toml --param ... --out scan.zarr [--dask SCHEDULER | local:N] [--shard I/N]
     cnbfluor merge OUT.nc SHARD.nc ...
+    cnbfluor export SCAN.zarr OUT.nc
     cnbfluor fig2 [SCENARIO.toml] [--out fig2.png] [--style STYLE]
     cnbfluor plot SCAN.nc | OPTIMIZE_DIR [--out FILE] [--style STYLE]
 
@@ -159,7 +161,21 @@ def _cmd_optimize(args) -> int:
     from .optimization import load_problem, optimize
 
     problem, settings = load_problem(args.scenario)
-    result = optimize(problem, settings, out_dir=args.out, resume=args.resume, progress=not args.quiet)
+    client = None
+    if args.dask:
+        from .store import connect
+
+        client = connect(args.dask)
+        print(f"cnbfluor optimize: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
+    try:
+        result = optimize(problem, settings, out_dir=args.out, resume=args.resume, progress=not args.quiet,
+                          client=client)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None and args.dask.startswith("local:"):
+                cluster.close()
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -182,7 +198,10 @@ def _cmd_optimize(args) -> int:
 def _cmd_scan(args) -> int:
     from ._files import check_writable
 
-    check_writable(args.out, "--out")
+    if _is_store(args.out):  # a store is a folder; only its parents must be folders
+        check_writable(Path(args.out) / "zarr.json", "--out")
+    else:
+        check_writable(args.out, "--out")
     from .optimization import parse_optimize_table
     from .scan import Scan, parse_axis, run_scan
 
@@ -217,10 +236,56 @@ def _cmd_scan(args) -> int:
         print(f"cnbfluor scan: {scan.size:,} grid points ({' x '.join(map(str, scan.shape))}) in {scan.n_chunks:,} chunks"
               + (f", shard {index}/{count}" if count > 1 else "") + "; the bar's estimate follows the first chunk",
               file=sys.stderr)
-    ds = run_scan(scan, args.out, shard=(index, count), progress=not args.quiet)
-    done = int(ds["evaluated"].sum())
+    zarr = _is_store(args.out)
+    if args.dask and not zarr:
+        raise ArgumentError(f"--dask: writes into a Zarr store; give --out a .zarr path (got {args.out!r})")
+    if not zarr:
+        ds = run_scan(scan, args.out, shard=(index, count), progress=not args.quiet)
+        done = int(ds["evaluated"].sum())
+        print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
+              + (f" (shard {index}/{count}; join with cnbfluor merge)" if count > 1 else ""))
+        return 0
+    from .store import connect, run_store_scan
+
+    client = connect(args.dask) if args.dask else None
+    try:
+        if client is not None:
+            print(f"cnbfluor scan: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
+        ds = run_store_scan(scan, args.out, shard=(index, count), progress=not args.quiet, client=client)
+        done = int(ds["evaluated"].sum())
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None and args.dask.startswith("local:"):
+                cluster.close()
     print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
-          + (f" (shard {index}/{count}; join with cnbfluor merge)" if count > 1 else ""))
+          + (f" (shard {index}/{count}, same store)" if count > 1 else ""))
+    return 0
+
+
+def _is_store(path) -> bool:
+    """A Zarr store by name (`.zarr`) or by content (a folder holding Zarr metadata)."""
+    p = Path(path)
+    return p.suffix == ".zarr" or (p.is_dir() and any((p / name).exists() for name in (".zgroup", "zarr.json")))
+
+
+def _cmd_export(args) -> int:
+    from ._files import check_writable
+
+    if not _is_store(args.store) or not Path(args.store).is_dir():
+        raise PathError(f"export: {args.store!r} is not a Zarr scan store")
+    check_writable(args.out, "export OUT")
+    import xarray as xr
+
+    from .scan import write_netcdf
+
+    try:
+        ds = xr.open_zarr(args.store, consolidated=False).load()
+    except Exception as err:  # noqa: BLE001 - an unreadable store is the user's path to fix
+        raise PathError(f"export: {args.store!r} is not a Zarr scan store ({type(err).__name__}: {err})") from None
+    write_netcdf(ds, args.out)
+    print(f"cnbfluor export: {int(ds['evaluated'].sum())} of {int(ds['evaluated'].size)} grid points -> {args.out}")
     return 0
 
 
@@ -268,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--out", default="optimize-out", help="output folder (default: optimize-out)")
     opt.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     opt.add_argument("--quiet", action="store_true", help="no progress bar")
+    opt.add_argument("--dask", default=None, metavar="SCHEDULER",
+                     help="run every start as a Dask task: a scheduler address, or local:N worker processes")
     opt.set_defaults(func=_cmd_optimize)
     scan = sub.add_parser(
         "scan",
@@ -279,13 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("scenario", nargs="?", default=None, help="scenario TOML file (default: built-in)")
     scan.add_argument("--param", action="append", required=True, metavar="KEY=LO:HI:N[:log]",
                       help="a scanned scenario key (repeat for more axes)")
-    scan.add_argument("--out", required=True, help="output netCDF file")
+    scan.add_argument("--out", required=True,
+                      help="output: a netCDF file (.nc), or a Zarr store (.zarr) filled block by block")
     scan.add_argument("--chunk", type=int, default=256, help="grid points per jitted batch")
     scan.add_argument("--quadrature", default="default", choices=("fast", "default", "fine"),
                       help="quadrature sizes: fast (3e-5), default (2e-6), fine (5e-9 relative)")
     scan.add_argument("--no-sensitivities", action="store_true",
                       help="rate only: skip the gradient (about twice as fast)")
     scan.add_argument("--shard", default=None, metavar="I/N", help="evaluate only shard I of N")
+    scan.add_argument("--dask", default=None, metavar="SCHEDULER",
+                      help="run the blocks as Dask tasks: a scheduler address, or local:N for N local "
+                           "worker processes (needs --out *.zarr)")
     scan.add_argument("--max-points", type=int, default=10_000_000, metavar="N",
                       help="refuse grids (or shards) larger than this (default 1e7)")
     scan.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -294,6 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("out", help="output netCDF file")
     merge.add_argument("shards", nargs="+", help="shard files written by cnbfluor scan --shard")
     merge.set_defaults(func=_cmd_merge)
+    export = sub.add_parser("export", help="write a Zarr scan store as one netCDF file",
+                            description="Read a scan's Zarr store and write it as netCDF (unfinished points stay NaN, "
+                                        "with evaluated = 0).")
+    export.add_argument("store", help="scan store (.zarr)")
+    export.add_argument("out", help="output netCDF file")
+    export.set_defaults(func=_cmd_export)
     fig = sub.add_parser(
         "fig2",
         help="the paper's Fig. 2 for a scenario (dispersion, energy-transfer band, intersections)",

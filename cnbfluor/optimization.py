@@ -116,17 +116,83 @@ def _load_checkpoint(path: Path, fingerprint, settings: Settings, s0) -> SolverS
     )
 
 
-def optimize(problem: Problem, settings: Settings = Settings(), out_dir=None, resume=False, progress=True):
+def _one_start(s0_row, problem: Problem, settings: Settings):
+    """One start, run on its own (a Dask task): compile, climb, polish."""
+    template = problem.template()
+    return maximize(lambda s: problem.log_rate_at(template, s), np.asarray(s0_row)[None, :], settings)
+
+
+def _join(results) -> "SolverResult":
+    """Single-start results -> one `SolverResult` (histories padded with each start's last value)."""
+    from .optimize import SolverResult
+
+    length = max(len(r.history) for r in results)
+    history = [[r.history[min(i, len(r.history) - 1)][0] for r in results] for i in range(length)]
+    return SolverResult(
+        positions=np.concatenate([r.positions for r in results]), values=np.concatenate([r.values for r in results]),
+        gradients=np.concatenate([r.gradients for r in results]),
+        converged=np.concatenate([r.converged for r in results]),
+        reasons=tuple(x for r in results for x in r.reasons), active=tuple(x for r in results for x in r.active),
+        history=history, steps=max(r.steps for r in results),
+    )
+
+
+def _optimize_on_dask(problem, settings, s0, client, out_dir, resume, progress):
+    """Every start an independent Dask task; each finished start is kept in `out_dir` (resume)."""
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    import pickle
+
+    one = dataclasses.replace(settings, starts=1)
+    run_id = _fingerprint(problem, settings)
+    done = {}
+    if out_dir is not None and resume:
+        for i in range(settings.starts):
+            path = out_dir / f"start_{i:03d}.pkl"
+            if path.exists():
+                stored = pickle.loads(path.read_bytes())
+                if stored.get("run") == run_id:
+                    done[i] = stored["result"]
+    todo = [i for i in range(settings.starts) if i not in done]
+    bar = tqdm(total=settings.starts, initial=len(done), disable=not progress, unit="start", desc="optimize (dask)")
+    futures = {client.submit(_one_start, s0[i], problem, one, pure=False): i for i in todo}
+    try:
+        for future in as_completed(list(futures)):
+            i = futures[future]
+            done[i] = future.result()
+            if out_dir is not None:
+                tmp = out_dir / f"start_{i:03d}.pkl.tmp"
+                tmp.write_bytes(pickle.dumps({"run": run_id, "result": done[i]}))
+                tmp.replace(out_dir / f"start_{i:03d}.pkl")
+            bar.update(1)
+    finally:
+        client.cancel(list(futures))
+        bar.close()
+    return _join([done[i] for i in range(settings.starts)])
+
+
+def optimize(problem: Problem, settings: Settings = Settings(), out_dir=None, resume=False, progress=True,
+             client=None):
     """Maximise the event rate. Returns the result dict (see `cnbfluor optimize`).
 
     **Arguments:** `problem`; `settings`; `out_dir`: folder for the checkpoint
     and results (None: no files); `resume`: continue from its checkpoint;
-    `progress`: show a progress bar on stderr.
+    `progress`: show a progress bar on stderr; `client`: a `distributed.Client`
+    to run every start as its own task (None: all starts together under `vmap`).
     """
     from tqdm.auto import tqdm
 
     template = problem.template()
     s0 = initial_positions(problem, settings)
+    if client is not None:
+        if out_dir is not None:
+            out_dir = Path(out_dir)
+            out_dir.mkdir(parents=True, exist_ok=True)
+        solved = _optimize_on_dask(problem, settings, s0, client, out_dir, resume, progress)
+        if out_dir is not None:  # the trace `cnbfluor plot` reads (the starts' own files resume)
+            atomic_savez(out_dir / "trace.npz", history=np.asarray(solved.history[:-1]), value=solved.values)
+        return _result(problem, settings, template, solved, out_dir)
     run_id = _fingerprint(problem, settings)
     checkpoint, state = None, None
     if out_dir is not None:
@@ -211,6 +277,7 @@ def _result(problem, settings, template, solved, out_dir):
         out_dir = Path(out_dir)
         (out_dir / "best.toml").write_text(result["scenario_toml"])
         result["trace_plot"] = str(plot_trace(solved.history, out_dir / "trace.png", objective=problem.objective))
-        result["files"] = {name: str(out_dir / name) for name in ("best.toml", "result.json", "trace.png", "checkpoint.npz")}
+        state = "checkpoint.npz" if (out_dir / "checkpoint.npz").exists() else "trace.npz"
+        result["files"] = {name: str(out_dir / name) for name in ("best.toml", "result.json", "trace.png", state)}
         (out_dir / "result.json").write_text(json.dumps(result, indent=2))
     return result

@@ -149,6 +149,11 @@ class Scan:
         return lambda values: compiled({k: jnp.asarray(v) for k, v in values.items()})
 
     @property
+    def grid(self):
+        """The values of each axis (TOML units), one array per axis."""
+        return self._grid
+
+    @property
     def shape_keys(self):
         return tuple(a.key for a in self.axes)
 

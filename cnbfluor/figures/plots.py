@@ -208,8 +208,19 @@ def plot_file(source, out=None, style=None):
     **Returns:** `(path written, summary dict)`.
     """
     source = Path(source)
+    if source.is_dir() and (source.suffix == ".zarr" or (source / ".zgroup").exists() or (source / "zarr.json").exists()):
+        import matplotlib.pyplot as plt
+        import xarray as xr
+
+        out = Path(out) if out else source.with_suffix(".png")
+        ds = xr.open_zarr(source, consolidated=False).load()
+        fig, summary = plot_scan(ds, out, style)
+        plt.close(fig)
+        return out, summary
     if source.is_dir():
-        source = source / "checkpoint.npz"
+        # A vmapped run keeps its checkpoint; a run on Dask keeps its trace.
+        source = source / ("checkpoint.npz" if (source / "checkpoint.npz").exists() or
+                           not (source / "trace.npz").exists() else "trace.npz")
     if not source.exists():
         raise ValueError(f"plot: no such file {str(source)!r}")
     if source.suffix == ".nc":
