@@ -201,8 +201,13 @@ def maximize(
         # Adam at a finite learning rate circles a narrow optimum (a resonance is
         # ~1% of a detuning box) instead of settling: finish every start with a
         # bounded quasi-Newton (L-BFGS-B) whose own test is the projected gradient.
-        single = jax.jit(value_and_grad)
         for i in np.flatnonzero(np.isfinite(f_np)):
+            # Through the batched evaluator already compiled (row i varies, the others
+            # stay put): a second compilation for one start would cost more than the batch.
+            def single(x, i=i):
+                f_all, g_all = evaluate(jnp.asarray(s_np).at[i].set(x))
+                return f_all[i], g_all[i]
+
             s_np[i], f_np[i], g_np[i], converged[i] = _polish(single, s_np[i], f_np[i], settings)
     reasons = tuple(
         NOT_FINITE if not np.isfinite(f_np[i]) else CONVERGED if converged[i] else STEP_LIMIT
