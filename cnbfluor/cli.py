@@ -161,21 +161,13 @@ def _cmd_optimize(args) -> int:
     from .optimization import load_problem, optimize
 
     problem, settings = load_problem(args.scenario)
-    client = None
-    if args.dask:
-        from .store import connect
+    from .store import dask_client
 
-        client = connect(args.dask)
-        print(f"cnbfluor optimize: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
-    try:
+    with dask_client(args.dask) as client:
+        if client is not None:
+            print(f"cnbfluor optimize: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
         result = optimize(problem, settings, out_dir=args.out, resume=args.resume, progress=not args.quiet,
                           client=client)
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and args.dask.startswith("local:"):
-                cluster.close()
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -245,20 +237,13 @@ def _cmd_scan(args) -> int:
         print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
               + (f" (shard {index}/{count}; join with cnbfluor merge)" if count > 1 else ""))
         return 0
-    from .store import connect, run_store_scan
+    from .store import dask_client, run_store_scan
 
-    client = connect(args.dask) if args.dask else None
-    try:
+    with dask_client(args.dask) as client:
         if client is not None:
             print(f"cnbfluor scan: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
         ds = run_store_scan(scan, args.out, shard=(index, count), progress=not args.quiet, client=client)
         done = int(ds["evaluated"].sum())
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None and args.dask.startswith("local:"):
-                cluster.close()
     print(f"cnbfluor scan: {done} of {scan.size} grid points in {args.out}"
           + (f" (shard {index}/{count}, same store)" if count > 1 else ""))
     return 0

@@ -15,6 +15,7 @@ evaluator once and keeps it for the blocks it gets. `shard=(I, N)` takes
 blocks I, I + N, ... so job arrays can fill the same store without a merge.
 """
 
+import contextlib
 import errno
 import json
 import math
@@ -232,6 +233,22 @@ def run_store_scan(scan, out, shard=(0, 1), progress=True, client=None, on_block
     finally:
         bar.close()
     return xr.open_zarr(out, consolidated=False)
+
+
+@contextlib.contextmanager
+def dask_client(address: str | None):
+    """`connect(address)` for a `with` block (None: no client); a local cluster is shut down after."""
+    if address is None:
+        yield None
+        return
+    client = connect(address)
+    try:
+        yield client
+    finally:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None and address.startswith("local:"):
+            cluster.close()
 
 
 def connect(address: str, timeout: str = "10s"):
