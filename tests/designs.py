@@ -62,7 +62,8 @@ def _half_width(tau_ns):
 
 
 def _scenario_dispersion(design):
-    from cnbfluor.scenario._build import _dispersion_model, default_scenario
+    from cnbfluor.scenario import default_scenario
+    from cnbfluor.scenario._build import _dispersion_model
 
     scenario = default_scenario().replace(design)
     return _dispersion_model(scenario, M3)
@@ -258,7 +259,7 @@ def designs(model_name, n, seed=0):
         tau = _loguniform(rng, 3.0, 30.0)
         try:
             branches = _ind.branches_of(_scenario_dispersion(design))
-        except Exception:  # ScenarioError and friends: draw again
+        except (ValueError, ArithmeticError):  # ScenarioError (a ValueError) and numerics: draw again
             continue
         roots = _rest_roots(branches)
         if not roots:
