@@ -163,3 +163,32 @@ def test_optimizer_starts_as_dask_tasks(tmp_path, cluster):
     _, summary = plot_file(tmp_path, tmp_path / "t.png")
     assert summary["best_rate_per_year"] == pytest.approx(remote["best_rate_per_year"], rel=1e-12)
     assert sorted(p.name for p in tmp_path.glob("start_*.pkl")) == ["start_000.pkl", "start_001.pkl", "start_002.pkl"]
+
+
+def test_a_full_disk_is_a_clear_error_and_finished_blocks_stay(tmp_path, serial, monkeypatch):
+    import errno
+
+    import xarray as xr
+
+    from cnbfluor.errors import PathError
+
+    scan, store = _scan(), tmp_path / "s.zarr"
+    real = xr.Dataset.to_zarr
+    writes = []
+
+    def full_after_two_blocks(self, *args, **kwargs):
+        if kwargs.get("region") is not None and "evaluated" not in self:
+            writes.append(1)
+            if len(writes) > 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", full_after_two_blocks)
+    with pytest.raises(PathError, match="disk is full.*blocks already written stay valid"):
+        run_store_scan(scan, store, progress=False)
+    monkeypatch.setattr(xr.Dataset, "to_zarr", real)
+    computed = []
+    ds = run_store_scan(scan, store, progress=False, on_block=computed.append)
+    n_blocks = Blocks(scan.shape, block_shape(scan.shape, scan.chunk)).n_blocks
+    assert len(computed) == n_blocks - 2
+    _assert_equal(ds, serial)
