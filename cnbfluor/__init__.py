@@ -10,12 +10,10 @@ One import name, layered:
   of the scenario keys, people.
 
 The physics layers import nothing from the front layer and touch no files.
+Double precision is switched on by the physics packages themselves
+(`cnbfluor.dispersion`, which `cnbfluor.rates` imports, and `cnbfluor.optimize`),
+so each works on its own; importing `cnbfluor` alone (`--version`, argument
+errors) does not import JAX.
 """
 
-import jax
-
 __version__ = "0.2.0"
-
-# The resonance width (~3e-8 eV) is ~1e-6 of the photon energy: float32 cannot
-# resolve it, so double precision is switched on, once, for the whole package.
-jax.config.update("jax_enable_x64", True)

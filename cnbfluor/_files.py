@@ -39,3 +39,9 @@ def check_writable(path, flag: str = "--out") -> Path:
                 raise PathError(f"{flag} {str(path)!r}: {str(parent)!r} is a file, not a folder")
             break
     return path
+
+
+def is_zarr_store(path) -> bool:
+    """A Zarr store by name (`.zarr`) or by content (a folder holding Zarr v2 or v3 metadata)."""
+    p = Path(path)
+    return p.suffix == ".zarr" or (p.is_dir() and any((p / name).exists() for name in (".zgroup", "zarr.json")))

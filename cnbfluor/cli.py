@@ -250,9 +250,9 @@ def _cmd_scan(args) -> int:
 
 
 def _is_store(path) -> bool:
-    """A Zarr store by name (`.zarr`) or by content (a folder holding Zarr metadata)."""
-    p = Path(path)
-    return p.suffix == ".zarr" or (p.is_dir() and any((p / name).exists() for name in (".zgroup", "zarr.json")))
+    from ._files import is_zarr_store
+
+    return is_zarr_store(path)
 
 
 def _cmd_export(args) -> int:

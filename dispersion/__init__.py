@@ -5,6 +5,14 @@ leaves. Energies and wavenumbers are in eV (natural units, hbar = c = 1).
 This package knows nothing about neutrinos.
 """
 
+import jax
+
+# The resonance width (~3e-8 eV) is ~1e-6 of the photon energy: float32 cannot
+# resolve it, so double precision is switched on wherever the physics is imported
+# (here, the base layer; `cnbfluor.rates` builds on it).
+jax.config.update("jax_enable_x64", True)
+
+
 from ._base import AbstractBandInK as AbstractBandInK
 from ._base import AbstractBranch as AbstractBranch
 from ._base import AbstractDispersion as AbstractDispersion

@@ -5,6 +5,14 @@ maps box positions to scenario values, builds the objective and keeps the
 checkpoints through the `on_chunk` hook.
 """
 
+import jax
+
+# The resonance width (~3e-8 eV) is ~1e-6 of the photon energy: float32 cannot
+# resolve it, so double precision is switched on wherever the physics is imported
+# (here: the solver may be used without the rate layers).
+jax.config.update("jax_enable_x64", True)
+
+
 from .solver import CONVERGED as CONVERGED
 from .solver import NOT_FINITE as NOT_FINITE
 from .solver import OPTIMIZERS as OPTIMIZERS

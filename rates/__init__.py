@@ -5,6 +5,13 @@ inside (hbar = c = k_B = 1). Scenario keys and their units belong to the front
 layer (`cnbfluor.scenario`); `constants` is the one home of unit conversions.
 """
 
+import jax
+
+# Double precision before any array is made (the resonance width is ~1e-6 of the
+# photon energy); also switched on by `cnbfluor.dispersion`, which this builds on.
+jax.config.update("jax_enable_x64", True)
+
+
 from . import constants as constants
 from .average import DK_CONVENTIONS as DK_CONVENTIONS
 from .quadrature import QUADRATURES as QUADRATURES

@@ -173,3 +173,20 @@ def test_wheel_installs_one_namespace_in_a_fresh_environment(tmp_path):
     rate = subprocess.run([*command, "rate", "--json"], capture_output=True, text=True, cwd=outside, env=env, timeout=600)
     assert rate.returncode == 0, rate.stderr
     assert '"rate_per_year"' in rate.stdout and "built-in" in rate.stdout
+
+
+@pytest.mark.parametrize("package", PHYSICS)
+def test_each_physics_package_switches_on_double_precision(package):
+    """Imported alone, in a fresh process, every physics layer computes in float64;
+    `import cnbfluor` alone (version, argument errors) does not import JAX."""
+    code = (
+        "import sys, cnbfluor\n"
+        "assert 'jax' not in sys.modules, 'import cnbfluor imported jax'\n"
+        f"import cnbfluor.{package}\n"
+        "import jax, jax.numpy as jnp\n"
+        "print(jax.config.jax_enable_x64, jnp.asarray(1.0).dtype)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "float64"]

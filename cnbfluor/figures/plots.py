@@ -208,7 +208,9 @@ def plot_file(source, out=None, style=None):
     **Returns:** `(path written, summary dict)`.
     """
     source = Path(source)
-    if source.is_dir() and (source.suffix == ".zarr" or (source / ".zgroup").exists() or (source / "zarr.json").exists()):
+    from .._files import is_zarr_store
+
+    if source.is_dir() and is_zarr_store(source):
         import matplotlib.pyplot as plt
         import xarray as xr
 
