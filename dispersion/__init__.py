@@ -29,11 +29,23 @@ from ._tight_binding import TightBinding as TightBinding
 from ._registry import make_dispersion as make_dispersion
 from ._registry import model_name as model_name
 from ._spline import SplineBand as SplineBand
+from ._stack import POLARIZATIONS as POLARIZATIONS
+from ._stack import Stack as Stack
+from ._uniaxial import AbstractMode as AbstractMode
+from ._uniaxial import AbstractUniaxial as AbstractUniaxial
+from ._uniaxial import Birefringent as Birefringent
+from ._uniaxial import Isotropic as Isotropic
 
 __all__ = [
     "AbstractBandInK",
     "AbstractBranch",
     "AbstractDispersion",
+    "AbstractMode",
+    "AbstractUniaxial",
+    "Birefringent",
+    "Isotropic",
+    "POLARIZATIONS",
+    "Stack",
     "as_float",
     "Bragg",
     "EIT",

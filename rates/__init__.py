@@ -35,6 +35,7 @@ from .average import rest_roots as rest_roots
 from .detection import Detector as Detector
 from .detection import escape_probability as escape_probability
 from .channels import CHANNELS as CHANNELS
+from .channels import Grating as Grating
 from .channels import Medium as Medium
 from .channels import channel_strength as channel_strength
 from .channels import lorentzian as lorentzian
@@ -43,6 +44,8 @@ from .kinematics import allowed_momenta as allowed_momenta
 from .kinematics import cosine_at as cosine_at
 from .kinematics import dispersion_roots as dispersion_roots
 from .kinematics import photon_roots as photon_roots
+from .phase_matching import as_uniaxial as as_uniaxial
+from .phase_matching import rate_result_3d as rate_result_3d
 from .momentum import DISTRIBUTIONS as DISTRIBUTIONS
 from .momentum import AbstractContinuousMomentum as AbstractContinuousMomentum
 from .momentum import AbstractMomentum as AbstractMomentum

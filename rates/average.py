@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 
 from ..dispersion import AbstractDispersion
-from .channels import Medium, channel_strength, lorentzian
+from .channels import Grating, Medium, channel_strength, lorentzian
 from .kinematics import (
     PhotonRoots,
     allowed_momenta,
@@ -87,7 +87,10 @@ class RateModel(eqx.Module):
     **Fields:** `neutrinos` (`NeutrinoSector`), `dispersion`
     (`AbstractDispersion`), `medium` (`Medium`), `momentum`
     (`AbstractMomentum`), `volume` (target volume, eV^-3), `dk` (`"exact"` or
-    `"paper"`, static) and `quadrature` (`Quadrature`, static).
+    `"paper"`, static), `quadrature` (`Quadrature`, static), `detector`
+    (`Detector`) and `grating` (`Grating`, or None for a uniform dipole
+    density). A uniaxial `dispersion` or a grating selects the rate over the
+    photon's 3-momentum (`rates.phase_matching`).
     """
 
     neutrinos: NeutrinoSector
@@ -98,6 +101,7 @@ class RateModel(eqx.Module):
     dk: str = eqx.field(static=True, default="exact")
     quadrature: Quadrature = eqx.field(static=True, default=Quadrature())
     detector: Detector = Detector()
+    grating: Grating | None = None
 
     @property
     def length(self):
@@ -313,6 +317,10 @@ class RateResult(eqx.Module):
 
 def rate_result(model: RateModel) -> RateResult:
     """<Gamma> and the detected rate with their error estimate and flags (see `RateResult`)."""
+    from .phase_matching import needs_three_d, rate_result_3d  # it builds on this module
+
+    if needs_three_d(model):
+        return rate_result_3d(model)
     dist = model.momentum
     rest = rest_roots(model)
     flags = jnp.where(rest.valid[0], 0, NO_REST_ROOT) | jnp.where(rest.complete, 0, ROOTS_TRUNCATED)

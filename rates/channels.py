@@ -63,6 +63,20 @@ class Medium(eqx.Module):
             )
 
 
+class Grating(eqx.Module):
+    """A periodic dipole density n_d(x) = n_d0 [1 + h cos(D . x)], D along the medium's axis.
+
+    Its Fourier components are n_d0 at G = 0 and h n_d0 / 2 at G = +-D; the
+    coherent rate is quadratic in n_d, so the G = +-D terms weigh h^2/4 each
+    (PHYSICS.md Sec. 9; the paper's grating after its Eq. 14).
+
+    **Fields:** `wavenumber` D = 2 pi / period (eV); `depth` h in [0, 1].
+    """
+
+    wavenumber: jax.Array = eqx.field(converter=_as_float)
+    depth: jax.Array = eqx.field(converter=_as_float)
+
+
 def channel_strength(medium: Medium, mixing_squared, omega, k):
     """Channel prefactor of the rate at photon energy omega and wavenumber k.
 

@@ -1,0 +1,115 @@
+"""The rate over the photon's 3-momentum (PHYSICS.md Sec. 9) against the isotropic average and its limits."""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cnbfluor import dispersion, rates
+from tests.conftest import scenario_model
+
+BASE = scenario_model()
+result = jax.jit(rates.rate_result)
+
+
+def with_dispersion(model, medium, **fields):
+    model = eqx.tree_at(lambda m: m.dispersion, model, medium)
+    for name, value in fields.items():
+        model = eqx.tree_at(lambda m: getattr(m, name), model, value, is_leaf=lambda x: x is None)
+    return model
+
+
+ISOTROPIC = {
+    "vacuum": dispersion.Vacuum(k_max=0.1),
+    "index-1.5": dispersion.ConstantIndex(1.5, k_max=0.2),
+    "slow-band": dispersion.LinearBand(0.0248, 0.0253, 1e-2, k_min=0.015, k_max=0.035),
+}
+
+
+@pytest.mark.parametrize("name", ISOTROPIC)
+@pytest.mark.parametrize("detuning", [0.0, 3e-6])
+def test_isotropic_medium_through_the_3d_path_equals_the_isotropic_average(name, detuning):
+    """`Isotropic(model)` takes the contour integral; it must give the isotropic rate to 1e-6."""
+    flat = eqx.tree_at(lambda m: m.medium.detuning, with_dispersion(BASE, ISOTROPIC[name]), jnp.asarray(detuning))
+    three_d = with_dispersion(flat, dispersion.Isotropic(ISOTROPIC[name]))
+    a, b = result(flat), result(three_d)
+    assert int(a.flags) == 0 and int(b.flags) == 0
+    assert float(b.rate) == pytest.approx(float(a.rate), rel=1e-6)
+    # The error estimate stays an honest bound of the difference.
+    assert abs(float(b.rate - a.rate)) <= float(a.error + b.error)
+
+
+def test_equal_permittivities_and_equal_layers_reproduce_the_index_model():
+    index = with_dispersion(BASE, dispersion.ConstantIndex(1.5, k_max=0.2))
+    reference = float(result(index).rate)
+    crystal = with_dispersion(BASE, dispersion.Birefringent(2.25, 2.25, omega_max=0.2))
+    stack = with_dispersion(BASE, dispersion.Stack(1.5, 40.0, 1.5, 60.0, n_bands=2))
+    for model in (crystal, stack):
+        assert float(result(model).rate) == pytest.approx(reference, rel=1e-6)
+
+
+def test_normal_incidence_te_equals_tm_equals_the_axial_relation():
+    stack = dispersion.Stack(1.5, 56.6, 2.0, 42.4)
+    omega = jnp.linspace(1e-3, 0.08, 301)
+    axial = stack.axis_model().bloch_cosine(omega)
+    for pol in dispersion.POLARIZATIONS:
+        np.testing.assert_allclose(stack.bloch_cosine(omega, 0.0, pol), axial, rtol=0, atol=1e-14)
+
+
+def test_stack_contours_against_the_complex_bloch_relation():
+    """Every contour point satisfies cos(k_z L) = f with f from complex q_i (evanescent layers included)."""
+    stack = dispersion.Stack(1.5, 56.6, 2.0, 42.4, n_bands=2)
+    n1, d1, n2, d2 = 1.5, 56.6, 2.0, 42.4
+    for mode in stack.modes():
+        omega = jnp.linspace(0.005, 0.045, 9)
+        s_lo, s_hi, _, _ = mode.perp_interval(omega)
+        for w, a, b in zip(np.asarray(omega), np.asarray(s_lo), np.asarray(s_hi)):
+            if b <= a:
+                continue
+            for s in np.linspace(a, b, 7)[1:-1]:
+                q1, q2 = np.sqrt(complex(n1**2 * w**2 - s)), np.sqrt(complex(n2**2 * w**2 - s))
+                e1, e2 = (q1, q2) if mode.polarization == "TE" else (q1 / n1**2, q2 / n2**2)
+                f = (np.cos(q1 * d1) * np.cos(q2 * d2) - 0.5 * (e1 / e2 + e2 / e1) * np.sin(q1 * d1) * np.sin(q2 * d2)).real
+                kz = float(mode.axial_wavenumber(w, s))
+                assert np.cos(kz * (d1 + d2)) == pytest.approx(f, abs=1e-9)
+                # k_z lies in the band's extended zone.
+                zone = kz * (d1 + d2) / np.pi
+                assert mode.band - 1e-9 <= zone <= mode.band + 1 + 1e-9
+
+
+def test_grating_depth_zero_is_no_grating_and_depth_adds_sidebands():
+    medium = dispersion.ConstantIndex(1.5, k_max=0.2)
+    plain = with_dispersion(BASE, medium)
+    flat = float(result(plain).rate)
+    k0 = 1.5 * float(rates.level_spacing(plain))
+    zero = with_dispersion(plain, medium, grating=rates.Grating(0.5 * k0, 0.0))
+    assert float(result(zero).rate) == pytest.approx(flat, rel=1e-12)
+    full = float(result(with_dispersion(plain, medium, grating=rates.Grating(0.5 * k0, 1.0))).rate)
+    assert full > flat
+
+
+def test_three_d_gradients_match_finite_differences_at_a_band_edge():
+    """d rate / d d1 of a stack with E_vg just below the axial band edge: finite, and equal to central differences."""
+
+    def rate_of(d1):
+        stack = dispersion.Stack(1.5, d1, 2.0, 42.4, n_bands=1)
+        return rates.rate_result(with_dispersion(BASE, stack)).rate
+
+    d1 = 56.6
+    value, grad = jax.jit(jax.value_and_grad(rate_of))(d1)
+    assert np.isfinite(float(value)) and np.isfinite(float(grad)) and float(value) > 0.0
+    h = 1e-3
+    f = jax.jit(rate_of)
+    fd = (float(f(d1 + h)) - float(f(d1 - h))) / (2 * h)
+    assert float(grad) == pytest.approx(fd, rel=2e-3)
+
+
+def test_three_d_rejects_what_has_no_meaning():
+    crystal = with_dispersion(BASE, dispersion.Birefringent(2.25, 2.4))
+    with pytest.raises(ValueError, match="dk"):
+        rates.rate_result(dataclasses.replace(crystal, dk="paper"))
+    with pytest.raises(ValueError, match="rest"):
+        rates.rate_result(eqx.tree_at(lambda m: m.momentum, crystal, rates.Rest()))
