@@ -34,13 +34,20 @@ import jax.numpy as jnp
 
 from ._base import as_float as _as_float, floored_sqrt as _floored_sqrt
 from ._bragg import Bragg
-from ._uniaxial import AbstractMode, AbstractUniaxial
+from ._uniaxial import NO_EDGE, AbstractMode, AbstractUniaxial
 
 POLARIZATIONS = ("TE", "TM")
 #: Points of the k_perp grid that brackets the band edges at each photon energy (static).
 _EDGE_GRID = 48
 #: Bisection steps that refine each band edge before the Newton step (static).
 _EDGE_STEPS = 48
+
+
+def _edge_sqrt(x):
+    """sqrt(max(x, 1e-100)) for sin(k_z L) at band edges: quadrature nodes never come
+    within 1e-50 of an edge, and the floor keeps the derivative (x^(-3/2)) finite
+    where an empty contour puts every node on one."""
+    return jnp.sqrt(jnp.maximum(x, 1e-100))
 
 
 def _cos_sinc(x):
@@ -51,13 +58,18 @@ def _cos_sinc(x):
     closed forms would divide 0 by 0.
     """
     small = jnp.abs(x) < 1e-3
+    # Each branch sees only arguments where it is finite (double where):
+    # an infinite unused branch would turn the gradient into NaN.
     safe = jnp.where(small, 1.0, x)
+    tiny = jnp.where(small, x, 0.0)
     r = _floored_sqrt(jnp.abs(safe))
     positive = safe > 0.0
-    c = jnp.where(positive, jnp.cos(r), jnp.cosh(r))
-    sc = jnp.where(positive, jnp.sin(r), jnp.sinh(r)) / r
-    taylor_c = 1.0 - x / 2.0 + x**2 / 24.0 - x**3 / 720.0
-    taylor_s = 1.0 - x / 6.0 + x**2 / 120.0 - x**3 / 5040.0
+    r_cos = jnp.where(positive, r, 0.0)
+    r_cosh = jnp.where(positive, 1.0, jnp.minimum(r, 700.0))
+    c = jnp.where(positive, jnp.cos(r_cos), jnp.cosh(r_cosh))
+    sc = jnp.where(positive, jnp.sin(r_cos) / jnp.where(positive, r, 1.0), jnp.sinh(r_cosh) / r_cosh)
+    taylor_c = 1.0 - tiny / 2.0 + tiny**2 / 24.0 - tiny**3 / 720.0
+    taylor_s = 1.0 - tiny / 6.0 + tiny**2 / 120.0 - tiny**3 / 5040.0
     return jnp.where(small, taylor_c, c), jnp.where(small, taylor_s, sc)
 
 
@@ -131,10 +143,11 @@ class _StackMode(AbstractMode):
 
     def omega_window(self):
         # The band's lowest energy is on the axis (bands rise with k_perp);
-        # off the axis it reaches above its axial top, up to the top of the
-        # highest band modelled.
-        bands = self.stack.axis_model().branches()
-        return bands[self.band].omega_window()[0], bands[-1].omega_window()[1]
+        # off the axis it reaches far above its axial top: the window ends
+        # at 4 times the top of the highest band modelled (the rate's
+        # kinematics cap the photon energy well below).
+        top = self.stack.axis_model().branches()[-1].omega_window()[1]
+        return self.axis_branch().omega_window()[0], 4.0 * top
 
     def features(self):
         return jnp.stack(self.axis_branch().omega_window())
@@ -181,16 +194,37 @@ class _StackMode(AbstractMode):
         lower, has_lower = edge(2 * self.band + 2)
         upper = jnp.where(has_band, upper, 0.0)
         lower = jnp.where(has_band & has_lower, lower, 0.0)
+        # On the axis (no lower edge) a band edge may still lie just beyond,
+        # at s < 0 (imaginary k_perp: f is entire in s): near the axial band
+        # edge k_z varies as sqrt(s + gap) on the scale of that gap.
+        gap_lo = jnp.where(has_lower, 0.0, frozen._virtual_gap(w[:, 0]))
         return (
             lower.reshape(shape),
             upper.reshape(shape),
-            (has_band & has_lower).reshape(shape),
-            has_band.reshape(shape),
+            jnp.where(has_band, gap_lo, NO_EDGE).reshape(shape),
+            jnp.where(has_band, 0.0, NO_EDGE).reshape(shape),
         )
+
+    def _virtual_gap(self, omega):
+        """Distance (eV^2) below s = 0 to the band edge that continues the axis's, or `NO_EDGE`.
+
+        Newton steps on 1 - f^2 (nearly linear in s near an edge) from s = 0;
+        only its scale matters (it shapes the quadrature, not the integral).
+        """
+        g = jax.vmap(jax.value_and_grad(lambda x, y: self._sine_squared(y, x)))
+
+        def body(_, x):
+            value, slope = g(x, omega)
+            step = value / jnp.where(slope == 0.0, 1.0, slope)
+            return jnp.where(slope > 0.0, x - step, x)
+
+        x = jax.lax.fori_loop(0, 4, body, jnp.zeros_like(omega))
+        top = jnp.maximum(self.stack.n1, self.stack.n2) ** 2 * omega**2
+        return jnp.where((x < 0.0) & (x > -top), -x, NO_EDGE)
 
     def axial_wavenumber(self, omega, s):
         f = self._cosine(omega, s)
-        theta = jnp.arctan2(_floored_sqrt(1.0 - f**2), f)
+        theta = jnp.arctan2(_edge_sqrt(1.0 - f**2), f)
         m = self.band
         if m % 2 == 0:
             return (m * jnp.pi + theta) / self.stack.period
@@ -200,7 +234,7 @@ class _StackMode(AbstractMode):
         # From cos(k_z L) = f: |d k_z/d omega| = |df/d omega| / (L sin(k_z L)).
         omega, s = jnp.broadcast_arrays(jnp.asarray(omega, dtype=float), jnp.asarray(s, dtype=float))
         f, df = jax.jvp(lambda w: self._cosine(w, s), (omega,), (jnp.ones_like(omega),))
-        return jnp.abs(df) / (self.stack.period * _floored_sqrt(1.0 - f**2))
+        return jnp.abs(df) / (self.stack.period * _edge_sqrt(1.0 - f**2))
 
     def describe(self):
         return f"{self.polarization} band {self.band}"

@@ -31,6 +31,11 @@ from ._base import AbstractBranch, AbstractDispersion, as_float as _as_float, fl
 from ._linear import ConstantIndex
 
 
+#: `perp_interval`'s gap for an end with no band edge nearby (eV^2; the
+#: contour map caps it relative to the contour's length).
+NO_EDGE = float("inf")
+
+
 class AbstractMode(eqx.Module):
     """One photon mode of a uniaxial medium (see the module docstring)."""
 
@@ -45,10 +50,14 @@ class AbstractMode(eqx.Module):
 
     @abc.abstractmethod
     def perp_interval(self, omega):
-        """`(s_lo, s_hi, singular_lo, singular_hi)` at photon energies `omega` (eV, any shape).
+        """`(s_lo, s_hi, gap_lo, gap_hi)` at photon energies `omega` (eV, any shape).
 
-        s = k_perp^2 in eV^2; an empty contour has `s_lo == s_hi`; the flags
-        say which ends are band edges (1/sqrt singularities of `axial_slope`).
+        s = k_perp^2 in eV^2; an empty contour has `s_lo == s_hi`. The gaps
+        (eV^2) are how far beyond each end the nearest band edge lies (where
+        k_z ~ sqrt(s - s_edge) and `axial_slope` ~ 1/sqrt): 0 when the end
+        is itself a band edge, `NO_EDGE` when there is none nearby. The
+        contour quadrature maps each half with s - s_edge = x^2, which keeps
+        the integrand smooth however close the edge is.
         """
 
     @abc.abstractmethod
@@ -112,7 +121,7 @@ class _IsotropicMode(AbstractMode):
     def perp_interval(self, omega):
         k = self.branch.wavenumber(omega)
         zero = jnp.zeros_like(k)
-        return zero, k**2, jnp.zeros(k.shape, bool), jnp.ones(k.shape, bool)
+        return zero, k**2, jnp.full_like(k, NO_EDGE), zero
 
     def axial_wavenumber(self, omega, s):
         k = self.branch.wavenumber(omega)
@@ -162,7 +171,8 @@ class _Extraordinary(AbstractMode):
     def perp_interval(self, omega):
         omega = jnp.asarray(omega, dtype=float)
         top = self.eps_par * omega**2
-        return jnp.zeros_like(top), top, jnp.zeros(top.shape, bool), jnp.ones(top.shape, bool)
+        zero = jnp.zeros_like(top)
+        return zero, top, jnp.full_like(top, NO_EDGE), zero
 
     def axial_wavenumber(self, omega, s):
         return _floored_sqrt(self.eps_perp * (omega**2 - s / self.eps_par))

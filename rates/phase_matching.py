@@ -24,9 +24,10 @@ How it is integrated
   extremal directions, where T_s has its kinks), graded towards the p = 0
   root, at the mode's features (axial band edges, mapped for a sqrt), and at
   the window's ends.
-- Contour (middle): s = s_lo + (s_hi - s_lo) phi(t) with phi(t) = t^2,
-  1 - (1 - t)^2 or 3t^2 - 2t^3 at band-edge ends, which makes the 1/sqrt of
-  |dk_z/d omega| there smooth; panels uniform in t plus the crossings of
+- Contour (middle): each half of [s_lo, s_hi] is mapped from its end with
+  s - s_edge = x^2, x linear in t, where s_edge is the nearest band edge
+  (`_contour_map`): the 1/sqrt of |dk_z/d omega| at an edge, and the steep
+  sqrt(s - s_edge) of k_z next to one, become smooth in t; panels uniform in t plus the crossings of
   the kinematic shell (|q| at the p = 0 photon and at the largest momentum,
   c = +-1), where I(|q|) has its edges and its kink.
 - Momentum (innermost): `average._momentum_integral`, unchanged.
@@ -39,6 +40,7 @@ import jax
 import jax.numpy as jnp
 
 from ..dispersion import AbstractBranch, AbstractUniaxial, Isotropic
+from .kinematics import _safe_sqrt as _floored_sqrt
 from .average import (
     NO_REST_ROOT,
     ROOTS_TRUNCATED,
@@ -50,8 +52,6 @@ from .channels import channel_strength, lorentzian  # noqa: F401  (lorentzian: d
 from .kinematics import dispersion_roots, neutrino_energy, outgoing_kappa_energy, photon_roots, allowed_momenta
 from .quadrature import panel_error, panel_nodes
 
-#: Uniform panels of the contour parameter t (static).
-CONTOUR_PANELS = 4
 #: Grid of t that brackets the kinematic shell's crossings, and bisection steps (static).
 _SHELL_GRID = 33
 _SHELL_STEPS = 20
@@ -121,30 +121,67 @@ def _end_branches(mode, shift):
     return (_AxialBranch(mode.axis_branch(), shift),)
 
 
-def _phi(t, left, right):
-    """The contour map phi(t) and phi'(t) for singular ends `left`, `right` (booleans)."""
-    both = left & right
-    phi = jnp.where(both, 3 * t**2 - 2 * t**3, jnp.where(left, t**2, jnp.where(right, 1 - (1 - t) ** 2, t)))
-    dphi = jnp.where(both, 6 * t * (1 - t), jnp.where(left, 2 * t, jnp.where(right, 2 * (1 - t), 1.0)))
-    return phi, dphi
+#: A gap longer than this many contour lengths is treated as none (the map is then linear).
+_GAP_CAP = 1e6
+
+
+def _contour_map(t, s_lo, s_hi, gap_lo, gap_hi):
+    """s(t) and ds/dt on t in [0, 1]: each half of [s_lo, s_hi] mapped from its end.
+
+    On the half next to an end whose band edge lies a gap g beyond it,
+    s - s_edge = x^2 with x linear in t: the sqrt(s - s_edge) of k_z and the
+    1/sqrt of |dk_z/d omega| become smooth in t however small g is (g = 0:
+    the edge itself; large g: a linear map). Written as s = s_end +- x'(2 sqrt(g) + x')
+    so that nothing cancels. The halves meet at the midpoint (t = 1/2).
+    """
+    half = 0.5 * (s_hi - s_lo)
+
+    def side(tau, gap):
+        # The gap only shapes the map (the integral does not depend on it).
+        g = jax.lax.stop_gradient(jnp.minimum(gap, _GAP_CAP * half))
+        r = _floored_sqrt(g)
+        delta = half / (_floored_sqrt(g + half) + r)
+        x = tau * delta
+        return x * (2.0 * r + x), 2.0 * delta * (r + x)
+
+    left = t < 0.5
+    offset_l, slope_l = side(2.0 * t, gap_lo)
+    offset_r, slope_r = side(2.0 * (1.0 - t), gap_hi)
+    s = jnp.where(left, s_lo + offset_l, s_hi - offset_r)
+    return s, 2.0 * jnp.where(left, slope_l, slope_r)
+
+
+#: Momenta (units of the distribution's scale) whose c = +-1 shell radii
+#: split the contour, besides p = 0 and the largest momentum: I(|q|) falls
+#: by e^(-p/T) across the shell, and these keep each panel to a few e-folds.
+SHELL_MOMENTA = (2.0, 6.0)
 
 
 def _shell_radii(model, omega):
-    """|q| of the p = 0 photon and of the largest momentum at c = +-1, shape `omega.shape + (3,)`."""
+    """|q| of the p = 0 photon and of the c = +-1 edges of `SHELL_MOMENTA` and the largest momentum.
+
+    **Returns:** shape `omega.shape + (1 + 2 (len(SHELL_MOMENTA) + 1),)`, eV.
+    """
     nu = model.neutrinos
     m_i, m_j = nu.m_initial, nu.m_final
     dist = model.momentum
-    p_max = dist.breakpoint_momenta()[-1] if dist.support != "point" else dist.momentum
+    if dist.support == "point":
+        momenta = [dist.momentum]
+    else:
+        momenta = [dist.scale * x for x in SHELL_MOMENTA] + [dist.breakpoint_momenta()[-1]]
 
     def radius(p):
         e_out = neutrino_energy(m_i, p) - omega
         return jnp.sqrt(jnp.maximum(e_out**2 - m_j**2, 0.0))
 
-    k0, kp = radius(0.0), radius(p_max)
-    return jnp.stack([k0, jnp.abs(kp - p_max), kp + p_max], axis=-1)
+    radii = [radius(0.0)]
+    for p in momenta:
+        k = radius(p)
+        radii += [jnp.abs(k - p), k + p]
+    return jnp.stack(radii, axis=-1)
 
 
-def _shell_crossings(mode, omega, s_lo, width, left, right, shift, radii):
+def _shell_crossings(mode, omega, ends, shift, radii):
     """Contour parameters t where |q_G| crosses each shell radius (up to `_SHELL_CROSSINGS` each).
 
     Not differentiated: the integrand is continuous across them (the shell's
@@ -152,11 +189,10 @@ def _shell_crossings(mode, omega, s_lo, width, left, right, shift, radii):
     integral only by the quadrature error.
     """
     sg = jax.lax.stop_gradient
-    omega, s_lo, width, radii, mode, shift = sg((omega, s_lo, width, radii, mode, shift))
+    omega, ends, radii, mode, shift = sg((omega, ends, radii, mode, shift))
 
     def q2(t):
-        phi, _ = _phi(t, left[..., None], right[..., None])
-        s = s_lo[..., None] + width[..., None] * phi
+        s, _ = _contour_map(t, *(e[..., None] for e in ends))
         kz = mode.axial_wavenumber(omega[..., None], s)
         return s + (kz - shift) ** 2
 
@@ -188,7 +224,7 @@ def _shell_crossings(mode, omega, s_lo, width, left, right, shift, radii):
     return jnp.stack(out, axis=-1)
 
 
-def _contour_integral(model, mode, omega, shift, order):
+def _contour_integral(model, mode, omega, shift):
     """T_s(omega) for one grating term (before its weight c_G), and its error estimate.
 
     **Returns:** `(values, errors)`, shaped as `omega` (1-D).
@@ -196,22 +232,27 @@ def _contour_integral(model, mode, omega, shift, order):
     nu = model.neutrinos
     dist = model.momentum
     m_i, m_j = nu.m_initial, nu.m_final
-    s_lo, s_hi, left, right = mode.perp_interval(omega)
-    width = jnp.maximum(s_hi - s_lo, 0.0)
+    panels, order = model.quadrature.contour_panels, model.quadrature.contour_order
+    # omega = 0 (a band's lower end) has no contour; keep it out of every
+    # formula (double where), so that no infinity reaches the gradient.
+    positive = omega > 0.0
+    omega = jnp.where(positive, omega, 1.0)
+    s_lo, s_hi, gap_lo, gap_hi = mode.perp_interval(omega)
+    s_hi = jnp.maximum(s_hi, s_lo)
+    ends = (s_lo, s_hi, gap_lo, gap_hi)
     radii = _shell_radii(model, omega)
-    crossings = _shell_crossings(mode, omega, s_lo, width, left, right, shift, radii)
-    uniform = jnp.broadcast_to(jnp.linspace(0.0, 1.0, CONTOUR_PANELS + 1), omega.shape + (CONTOUR_PANELS + 1,))
+    crossings = _shell_crossings(mode, omega, ends, shift, radii)
+    uniform = jnp.broadcast_to(jnp.linspace(0.0, 1.0, panels + 1), omega.shape + (panels + 1,))
     edges = jnp.sort(jnp.concatenate([uniform, crossings], axis=-1), axis=-1)
     t, w_k, w_g = panel_nodes(edges, order)  # (n, P, 2 order + 1)
-    phi, dphi = _phi(t, left[:, None, None], right[:, None, None])
-    s = s_lo[:, None, None] + width[:, None, None] * phi
+    s, ds_dt = _contour_map(t, *(e[:, None, None] for e in ends))
     w = omega[:, None, None]
     kz = mode.axial_wavenumber(w, s)
     slope = mode.axial_slope(w, s)
     k = jnp.sqrt(jnp.maximum(s + kz**2, 1e-300))
     q = jnp.sqrt(jnp.maximum(s + (kz - shift) ** 2, 1e-300))
     coupling = channel_strength(model.medium, nu.mixing_squared(), w, k) / k**2
-    jacobian = 0.25 * slope * coupling * width[:, None, None] * dphi / q
+    jacobian = 0.25 * slope * coupling * ds_dt / q
 
     shape = s.shape
     w_flat = jnp.broadcast_to(w, shape).ravel()
@@ -228,7 +269,7 @@ def _contour_integral(model, mode, omega, shift, order):
         inner = jnp.where(open_, inner, 0.0)
         inner_error = jnp.where(open_, inner_error, 0.0)
     values = jacobian * inner.reshape(shape)
-    live = width > 0.0
+    live = positive & (s_hi > s_lo)
     total = jnp.where(live, jnp.sum(w_k * values, axis=(-2, -1)), 0.0)
     sg = jax.lax.stop_gradient
     error = jnp.sum(panel_error(sg(values), sg(w_k), sg(w_g)), axis=-1) + jnp.sum(
@@ -306,7 +347,7 @@ def _mode_integral(model, mode, terms, energy, gamma):
     spectrum = jnp.zeros(omega.size)
     inner_error = jnp.zeros(omega.size)
     for shift, weight in terms:
-        t, e = _contour_integral(model, mode, omega.ravel(), jnp.asarray(shift, dtype=float), q.inner_order + 1)
+        t, e = _contour_integral(model, mode, omega.ravel(), jnp.asarray(shift, dtype=float))
         spectrum = spectrum + weight * t
         inner_error = inner_error + weight * e
     values = spectrum.reshape(shape) * jacobian

@@ -121,6 +121,9 @@ class Quadrature:
     - `inner_order`: Gauss order of the momentum panels (the distribution's
       `panel_edges`).
     - `root_grid`: bracketing grid of the photon-root solver.
+    - `contour_panels`, `contour_order`: uniform panels and Gauss order of the
+      iso-frequency contour in the rate over the photon's 3-momentum
+      (`rates.phase_matching`; the shell's crossings add panels).
     """
 
     outer_panels: int = 12
@@ -128,14 +131,16 @@ class Quadrature:
     grading: int = 6
     inner_order: int = 2
     root_grid: int = 64
+    contour_panels: int = 4
+    contour_order: int = 3
 
 
 #: Named quadrature sizes (`cnbfluor scan --quadrature NAME`); the accuracy of
 #: each, per dispersion model, is measured in tests/test_accuracy.py and in the README.
 QUADRATURES = {
-    "fast": Quadrature(outer_panels=8, outer_order=3, grading=4, inner_order=2),
+    "fast": Quadrature(outer_panels=8, outer_order=3, grading=4, inner_order=2, contour_order=2),
     "default": Quadrature(),
-    "fine": Quadrature(outer_panels=16, outer_order=5, grading=8, inner_order=3),
+    "fine": Quadrature(outer_panels=16, outer_order=5, grading=8, inner_order=3, contour_panels=8, contour_order=5),
 }
 
 

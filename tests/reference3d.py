@@ -271,13 +271,6 @@ def _layer(s, d):
     return c, sq, dc, dsq
 
 
-def _layer_array(s, d):
-    """Vectorized C, Sq, dC/ds, dSq/ds (for scans)."""
-    s = np.asarray(s, dtype=float)
-    out = np.array([_layer(float(x), d) for x in s.ravel()])
-    return out[:, 0], out[:, 1], out[:, 2], out[:, 3]
-
-
 class StackMode(_Mode):
     """Oblique Bragg stack (layers n1, d1, n2, d2), polarization "TE" or "TM", band index m >= 0.
 
@@ -419,12 +412,12 @@ class StackMode(_Mode):
 
     # axis (k_perp = 0)
     def _axis_band(self):
-        """[omega_bot, omega_top] of band m on the axis, scanning omega in (0, omega_scan)."""
+        """[omega_bot, omega_top] of band m on the axis (k_perp = 0), from the critical points of f in omega."""
         key = "band"
         if key in self._axis_cache:
             return self._axis_cache[key]
         m = self.band
-        # band m on the axis lies below (m + 1) pi / (n_min L) * 1.5 (Bloch phase bound)
+        # scan up to (m + 2) pi / (n_min L), a generous bound for the top of band m
         w_hi = (m + 2) * math.pi / (min(self.n1, self.n2) * self.L)
         n = 4000
         grid = np.linspace(w_hi * 1e-4, w_hi, n + 1)
@@ -436,8 +429,10 @@ class StackMode(_Mode):
             if a * b < 0.0:
                 crit.append(optimize.brentq(g, grid[j], grid[j + 1], xtol=1e-300, rtol=8.9e-16, maxiter=500))
         f0 = lambda w: self.f(w, 0.0)
+        if len(crit) < m:
+            raise ValueError(f"band {m} not found on the axis below {w_hi} eV")
         lo = 0.0 if m == 0 else crit[m - 1]
-        hi = crit[m]
+        hi = crit[m] if len(crit) > m else w_hi
         s_start = 1.0 if m % 2 == 0 else -1.0
         if m == 0:
             w_bot = 0.0

@@ -95,10 +95,10 @@ def test_three_d_gradients_match_finite_differences_at_a_band_edge():
     """d rate / d d1 of a stack with E_vg just below the axial band edge: finite, and equal to central differences."""
 
     def rate_of(d1):
-        stack = dispersion.Stack(1.5, d1, 2.0, 42.4, n_bands=1)
+        stack = dispersion.Stack(1.5, d1, 2.0, 40.5, n_bands=1)
         return rates.rate_result(with_dispersion(BASE, stack)).rate
 
-    d1 = 56.6
+    d1 = 54.0  # E_vg 4.5e-5 eV below the axial band edge
     value, grad = jax.jit(jax.value_and_grad(rate_of))(d1)
     assert np.isfinite(float(value)) and np.isfinite(float(grad)) and float(value) > 0.0
     h = 1e-3
@@ -113,3 +113,63 @@ def test_three_d_rejects_what_has_no_meaning():
         rates.rate_result(dataclasses.replace(crystal, dk="paper"))
     with pytest.raises(ValueError, match="rest"):
         rates.rate_result(eqx.tree_at(lambda m: m.momentum, crystal, rates.Rest()))
+
+
+# --- Against the independent SciPy reference (tests/reference3d.py) -----------------------
+
+from tests import reference3d as r3  # noqa: E402
+
+
+def _reference(model, modes, g=0.0, h=None, epsrel=1e-7):
+    """sum_s w_s C R_s from the reference, C the M1 prefactor (a = C |k|^2 / omega)."""
+    nu = model.neutrinos
+    e_vg = float(rates.level_spacing(eqx.tree_at(lambda m: m.dispersion, model, model.dispersion.axis_dispersion())))
+    prefactor = float(rates.channel_strength(model.medium, nu.mixing_squared(), 1.0, 1.0))
+    args = dict(m_i=float(nu.m_initial), m_j=float(nu.m_final), T=float(model.momentum.temperature),
+                e_vg=e_vg, width=float(model.medium.width), epsrel=epsrel)
+    total = 0.0
+    for weight, mode in modes:
+        if h is None:
+            total += weight * r3.mode_rate(mode, g=g, **args)
+        else:
+            total += weight * r3.grating_rate(mode, g=g, h=h, **args)
+    return prefactor * total
+
+
+STACK = dict(n1=1.5, d1=55.7, n2=2.0, d2=41.78)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d1", [54.0, 54.6])
+def test_stack_band_edge_rate_against_scipy(d1):
+    """TE + TM band 0 with E_vg 1e-4 and 2e-5 eV below the axial band edge vs nested adaptive quadrature."""
+    layers = dict(STACK, d1=d1, d2=d1 * 0.75)
+    stack = dispersion.Stack(layers["n1"], layers["d1"], layers["n2"], layers["d2"], n_bands=1)
+    model = with_dispersion(BASE, stack)
+    got = result(model)
+    assert int(got.flags) == 0
+    modes = [(0.5, r3.StackMode(*layers.values(), pol, 0)) for pol in ("TE", "TM")]
+    want = _reference(model, modes)
+    assert float(got.rate) == pytest.approx(want, rel=1e-5)
+    assert abs(float(got.rate) - want) <= float(got.error)
+
+
+@pytest.mark.slow
+def test_birefringent_crystal_against_scipy():
+    crystal = dispersion.Birefringent(2.25, 2.6, omega_max=0.2)
+    model = with_dispersion(BASE, crystal)
+    got = result(model)
+    want = _reference(model, [(0.5, r3.Ordinary(2.25)), (0.5, r3.Extraordinary(2.25, 2.6))])
+    assert float(got.rate) == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.slow
+def test_grating_against_scipy():
+    """Index 1.5 with a grating of half the resonant wavenumber, h = 1: G = 0 and +-D terms."""
+    medium = dispersion.ConstantIndex(1.5, k_max=0.2)
+    plain = with_dispersion(BASE, medium)
+    d = 0.5 * 1.5 * float(rates.level_spacing(plain))
+    model = with_dispersion(plain, medium, grating=rates.Grating(d, 1.0))
+    got = result(model)
+    want = _reference(with_dispersion(model, dispersion.Isotropic(medium)), [(1.0, r3.Index(1.5))], g=d, h=1.0)
+    assert float(got.rate) == pytest.approx(want, rel=1e-5)

@@ -27,6 +27,18 @@ def e_index(n):
     return r3.p0_root_index(n, M_I, M_J)
 
 
+_STACK_RATES = {}
+
+
+def stack_rate(pol, e_vg, epsrel):
+    """The reference band-0 stack rate, computed once per (polarization, epsrel) in this module."""
+    key = (pol, e_vg, epsrel)
+    if key not in _STACK_RATES:
+        st = r3.StackMode(**STACK, polarization=pol, band=0)
+        _STACK_RATES[key] = r3.mode_rate(st, e_vg=e_vg, epsrel=epsrel, **KW)
+    return _STACK_RATES[key]
+
+
 @pytest.fixture(scope="module")
 def e_stack():
     st = r3.StackMode(**STACK, polarization="TE", band=0)
@@ -74,6 +86,29 @@ def test_lorentz_outer_voigt():
         val = r3._lorentz_outer(gauss, e, WIDTH, 1e-7, 0.04, [mu], 1e-12)
         exact = 2 * math.pi / WIDTH * special.voigt_profile(e - mu, sigma, WIDTH / 2)
         assert val == pytest.approx(exact, rel=1e-10)
+
+
+@pytest.mark.parametrize("pol", ["TE", "TM"])
+def test_stack_f_is_the_complex_formula(pol):
+    """The real-valued f equals the brief's formula with complex sqrt (evanescent layers included)."""
+    st = r3.StackMode(**STACK, polarization=pol)
+    n1, d1, n2, d2 = STACK["n1"], STACK["d1"], STACK["n2"], STACK["d2"]
+    for omega in (0.004, 0.0171, 0.03):
+        for v in np.linspace(0, (2.3 * omega) ** 2, 23):
+            q1 = np.sqrt(complex(n1**2 * omega**2 - v))
+            q2 = np.sqrt(complex(n2**2 * omega**2 - v))
+            e1, e2 = (q1, q2) if pol == "TE" else (q1 / n1**2, q2 / n2**2)
+            if abs(q1) < 1e-12 or abs(q2) < 1e-12:
+                continue
+            f = np.cos(q1 * d1) * np.cos(q2 * d2) - 0.5 * (e1 / e2 + e2 / e1) * np.sin(q1 * d1) * np.sin(q2 * d2)
+            assert abs(f.imag) < 1e-9 * max(1.0, abs(f))
+            assert st.f(omega, v) == pytest.approx(f.real, rel=1e-11, abs=1e-12)
+    # k_perp = 0: the normal-incidence relation with the mix (n1/n2 + n2/n1)/2
+    w = 0.017
+    f0 = math.cos(n1 * w * d1) * math.cos(n2 * w * d2) - 0.5 * (n1 / n2 + n2 / n1) * math.sin(n1 * w * d1) * math.sin(
+        n2 * w * d2
+    )
+    assert st.f(w, 0.0) == pytest.approx(f0, rel=1e-13)
 
 
 def _fd_derivative(mode, omega, k_perp, h):
@@ -297,7 +332,7 @@ def test_extraordinary_vs_polar_form():
     assert ref == pytest.approx(polar, rel=1e-7)
 
 
-@pytest.mark.slow
+@pytest.mark.audit  # ~15 s: the reference checked a second way (`pytest -m audit`)
 def test_grating_terms_index():
     """Index(1.5), g = k0/2: R_+g == R_-g, and R_+g equals the polar-angle form."""
     n = 1.5
@@ -317,14 +352,113 @@ def test_grating_terms_index():
 # -- the band edge ----------------------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.audit  # ~15 s: the reference checked a second way (`pytest -m audit`)
 @pytest.mark.parametrize("pol", ["TE", "TM"])
 def test_stack_band_edge_converges(pol, e_stack):
     """Band 0 with the first axial edge 1.1e-5 eV above E_vg: finite, and stable in epsrel."""
     st = r3.StackMode(**STACK, polarization=pol, band=0)
     edge = st.axis_band_edges()[1]
     assert 0 < edge - e_stack < 2e-5
-    lo = r3.mode_rate(st, e_vg=e_stack, epsrel=1e-6, **KW)
-    hi = r3.mode_rate(st, e_vg=e_stack, epsrel=1e-9, **KW)
+    lo = stack_rate(pol, e_stack, 1e-6)
+    hi = stack_rate(pol, e_stack, 1e-9)
     assert math.isfinite(hi) and hi > 0
     assert lo == pytest.approx(hi, rel=1e-6)
+
+
+# -- the stack in the other order: k_perp outermost, omega inside -----------------
+
+
+def _band_omega_range(st, v, w_max, n=600):
+    """[omega_bot, omega_top] of band m at fixed v = k_perp^2, from the critical points of f in omega.
+
+    At fixed k_perp the stack is a Hill problem in omega^2: f is monotone in each
+    pass band and has one critical point per gap, none below the lowest band.
+    (The reference finds bands the other way: in k_perp at fixed omega.)
+    """
+    m = st.band
+    w0 = math.sqrt(v) / max(st.n1, st.n2)
+    grid = np.linspace(max(w0, 1e-7), w_max, n + 1)
+    d = np.array([st.f_parts(w, v)[1] for w in grid])
+    fw = lambda w: st.f_parts(w, v)[1]
+    crit = [optimize.brentq(fw, grid[j], grid[j + 1], xtol=1e-300) for j in np.nonzero(d[:-1] * d[1:] < 0)[0]]
+    if m > 0 and len(crit) < m:
+        return None
+    lo = grid[0] if m == 0 else crit[m - 1]
+    hi = crit[m] if len(crit) > m else w_max
+    s = 1.0 if m % 2 == 0 else -1.0
+    f = lambda w: st.f(w, v)
+    if s * f(hi) > 1.0:
+        return None
+    w_bot = lo if s * f(lo) <= 1.0 else optimize.brentq(lambda w: f(w) - s, lo, hi, xtol=1e-300)
+    w_top = optimize.brentq(lambda w: f(w) + s, w_bot, hi, xtol=1e-300) if -s * f(hi) >= 1.0 else hi
+    return w_bot, w_top
+
+
+def _swapped_stack_rate(st, e_vg, epsrel):
+    """(1/Z) (1/4) integral dv integral d omega 2 |dk_z/d omega| a L S with v = k_perp^2 outermost (G = 0)."""
+    offsets = (0, 2, -2, 8, -8, 25, -25)
+    _, w_hi = r3._omega_range(M_I, M_J, T)
+    # |k| = |p - p'_j| <= p + |p'_j| bounds the k_perp range where S can be nonzero
+    vmax = (math.hypot(M_I, r3.P_MAX * T) + (r3.P_MAX + r3.P_CUT) * T) ** 2
+
+    def inner(v):
+        rng = _band_omega_range(st, v, w_hi)
+        if rng is None:
+            return 0.0
+        wb, wt = rng
+
+        def q_minus_qc(w, off):
+            qc = r3._p_zero_momentum(w, M_I, M_J)
+            if qc is None:
+                return math.nan
+            kz = st._kz_from_f(st.f(w, v))
+            return math.sqrt(v + kz * kz) - qc - off * T
+
+        def func(w):
+            if not wb < w < wt:
+                return 0.0
+            f, fw, _ = st.f_parts(w, v)
+            dd = (1 - f) * (1 + f)
+            if dd <= 0:
+                return 0.0
+            kz = st._kz_from_f(f)
+            jac = abs(fw) / (st.L * math.sqrt(dd))
+            q = math.sqrt(v + kz * kz)
+            return 0.5 * jac * q * q / w * r3.spectrum_S(q, w, M_I, M_J, T, 1e-8)
+
+        grid = np.linspace(wb, wt, 201)[1:-1]
+        d0 = np.array([q_minus_qc(w, 0.0) for w in grid])
+        pts = []
+        for off in offsets:
+            d = d0 - off * T
+            for j in np.nonzero(d[:-1] * d[1:] < 0)[0]:
+                pts.append(optimize.brentq(q_minus_qc, grid[j], grid[j + 1], args=(off,), xtol=1e-300))
+        return r3._lorentz_outer(func, e_vg, WIDTH, wb, wt, pts, 0.1 * epsrel)
+
+    # break points in v: the band edges at E_vg and where |k(E_vg)| crosses q_c + offsets
+    va, vb = st.v_interval(e_vg)
+    qe = r3._p_zero_momentum(e_vg, M_I, M_J)
+    q_e = lambda v, off: math.hypot(math.sqrt(v), st.kz_roots(e_vg, math.sqrt(v))[0]) - qe - off * T
+    vpts = [va, vb]
+    grid = np.linspace(va, vb, 401)[1:-1]
+    d0 = np.array([q_e(v, 0.0) for v in grid])
+    for off in offsets:
+        d = d0 - off * T
+        for j in np.nonzero(d[:-1] * d[1:] < 0)[0]:
+            vpts.append(optimize.brentq(q_e, grid[j], grid[j + 1], args=(off,), xtol=1e-300))
+    cuts = sorted({0.0, vmax} | {p for p in vpts if 0 < p < vmax})
+    total = 0.0
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        g = lambda phi: inner(a + (b - a) * math.sin(phi / 2) ** 2) * 0.5 * (b - a) * math.sin(phi)
+        total += integrate.quad(g, 0, math.pi, epsabs=0, epsrel=epsrel, limit=400)[0]
+    return total / r3.fermi_dirac_Z(T)
+
+
+@pytest.mark.audit  # ~15 s: the reference checked a second way (`pytest -m audit`)
+@pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")
+@pytest.mark.parametrize("pol", ["TE", "TM"])
+def test_stack_rate_in_swapped_order(pol, e_stack):
+    """The band-edge stack rate with k_perp outermost and the bands found in omega at fixed k_perp."""
+    st = r3.StackMode(**STACK, polarization=pol, band=0)
+    ref = stack_rate(pol, e_stack, 1e-9)
+    assert _swapped_stack_rate(st, e_stack, 1e-5) == pytest.approx(ref, rel=1e-7)
