@@ -167,7 +167,7 @@ def main(argv=None):
                           "dispersion.coupling_eV": 1e-5, "dispersion.period_um": 20.0},
         "eit": {"dispersion.model": "eit", "dispersion.probe_eV": w0, "dispersion.coupling_strength_eV": 1e-9,
                 "dispersion.rabi_eV": 1e-6, "dispersion.excited_decay_eV": 1e-7},
-        "bragg": {"dispersion.model": "bragg", "dispersion.n1": 1.5, "dispersion.n2": 2.5,
+        "bragg-isotropic": {"dispersion.model": "bragg-isotropic", "dispersion.n1": 1.5, "dispersion.n2": 2.5,
                   "dispersion.d1_um": 8.27, "dispersion.d2_um": 4.96},
         "spline": {"dispersion.model": "spline", "dispersion.k_knots_eV": [0.02, 0.0245, 0.0256, 0.03],
                    "dispersion.group_velocities": [0.5, 1e-3, 1e-3, 0.5], "dispersion.omega_eV": 0.0226},

@@ -79,7 +79,13 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
         "dispersion": model.dispersion.describe(),
         "distribution": model.momentum.describe(),
         "dk_convention": model.dk,
+        # The rest rate is the isotropic formula (Sec. 6 at p = 0); with an
+        # anisotropic medium or a grating it describes photons along the axis only.
+        "three_d": bool(rates.needs_three_d(model)),
     }
+    if model.grating is not None:
+        g = model.grating
+        report["grating"] = {"wavenumber_eV": float(g.wavenumber), "depth": float(g.depth)}
     if model.detector.declared:
         report["detected_rate_per_year"] = float(rates.events_per_year(model, detected))
         # Mean escape probability of the emitted photons: detection with a
@@ -121,8 +127,13 @@ def format_rate_report(report: dict) -> str:
         "",
         f"  event rate, momentum-averaged   {report['rate_per_year']:.6g} /yr"
         f"   (quadrature error <= {report['rate_rel_error']:.1e} relative, estimated)",
-        f"  event rate, neutrino at rest    {report['rest_rate_per_year']:.6g} /yr",
+        f"  event rate, neutrino at rest    {report['rest_rate_per_year']:.6g} /yr"
+        + ("   (isotropic formula along the axis; the average above is over every direction)"
+           if report.get("three_d") else ""),
     ]
+    if "grating" in report:
+        g = report["grating"]
+        lines.insert(8, f"  grating          D = {g['wavenumber_eV']:.6g} eV along the axis, depth h = {g['depth']:.3g}")
     if "detected_rate_per_year" in report:
         lines.append(
             f"  detected (escape x efficiency x window)   {report['detected_rate_per_year']:.6g} /yr"

@@ -5,6 +5,8 @@ from ._eit import EIT
 from ._linear import ConstantIndex, LinearBand, Vacuum
 from ._lorentz import Lorentz
 from ._spline import SplineBand
+from ._stack import Stack
+from ._uniaxial import Birefringent
 from ._tight_binding import TightBinding
 
 MODELS = {
@@ -14,7 +16,9 @@ MODELS = {
     "lorentz": Lorentz,
     "tight-binding": TightBinding,
     "eit": EIT,
-    "bragg": Bragg,
+    "bragg": Stack,
+    "bragg-isotropic": Bragg,
+    "birefringent": Birefringent,
     "spline": SplineBand,
 }
 

@@ -76,14 +76,16 @@ def _cos_sinc(x):
 class Stack(AbstractUniaxial):
     """Two-layer stack at every angle: indices `n1`, `n2`, thicknesses `d1`, `d2` (1/eV; 1 um = 5.068 /eV).
 
+    The fields are in the order of `Bragg`'s (n1, n2, d1, d2).
+
     `n_bands` (static): how many bands (from the lowest) are modes, each in
     TE and TM (weight 1/2 each). Along the axis the bands are those of
     `Bragg` (the isotropic approximation, `axis_model()`).
     """
 
     n1: jax.Array = eqx.field(converter=_as_float)
-    d1: jax.Array = eqx.field(converter=_as_float)
     n2: jax.Array = eqx.field(converter=_as_float)
+    d1: jax.Array = eqx.field(converter=_as_float)
     d2: jax.Array = eqx.field(converter=_as_float)
     n_bands: int = eqx.field(static=True, default=2)
 
@@ -116,6 +118,10 @@ class Stack(AbstractUniaxial):
 
     def modes(self):
         return tuple(_StackMode(self, pol, m) for m in range(self.n_bands) for pol in POLARIZATIONS)
+
+    def branches(self):
+        # Along the axis TE and TM are one band structure.
+        return self.axis_model().branches()
 
     def describe(self):
         return (

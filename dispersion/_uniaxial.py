@@ -81,30 +81,22 @@ class AbstractMode(eqx.Module):
         return type(self).__name__
 
 
-class AbstractUniaxial(eqx.Module):
-    """A uniaxial medium: its photon `modes()`. Subclasses are final."""
+class AbstractUniaxial(AbstractDispersion):
+    """A uniaxial medium: its photon `modes()`. Subclasses are final.
+
+    As an `AbstractDispersion` its `branches()` are the modes along the axis
+    (k_perp = 0; polarizations that coincide there counted once): what the
+    p = 0 roots, the resonant level spacing and the figures' omega(k) along
+    the axis use. The rate itself integrates every mode in every direction
+    (`rates.phase_matching`).
+    """
 
     @abc.abstractmethod
     def modes(self) -> tuple:
         """The medium's modes (`AbstractMode`)."""
 
-    @abc.abstractmethod
-    def describe(self) -> str:
-        """One line for reports: model name and parameters with units."""
-
-    def axis_dispersion(self) -> AbstractDispersion:
-        """The modes along the axis as an isotropic model (one branch per distinct axial branch)."""
-        return _AxisDispersion(tuple(mode.axis_branch() for mode in self.modes()))
-
-
-class _AxisDispersion(AbstractDispersion):
-    branch_list: tuple
-
     def branches(self):
-        return self.branch_list
-
-    def describe(self):
-        return "the medium's modes along its axis"
+        return tuple(mode.axis_branch() for mode in self.modes())
 
 
 class _IsotropicMode(AbstractMode):
@@ -150,6 +142,9 @@ class Isotropic(AbstractUniaxial):
 
     def modes(self):
         return tuple(_IsotropicMode(branch) for branch in self.dispersion.branches())
+
+    def branches(self):
+        return self.dispersion.branches()
 
     def describe(self):
         return self.dispersion.describe()
@@ -209,6 +204,10 @@ class Birefringent(AbstractUniaxial):
         window = (jnp.zeros(()), self.omega_max)
         ordinary = _IsotropicMode(ConstantIndex(n_o, k_min=0.0, k_max=n_o * self.omega_max), weight=0.5, label="ordinary")
         return ordinary, _Extraordinary(self.eps_perp, self.eps_par, window)
+
+    def branches(self):
+        # Along the axis both modes see eps_perp.
+        return (self.modes()[0].axis_branch(),)
 
     def describe(self):
         return (

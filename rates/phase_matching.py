@@ -374,8 +374,7 @@ def rate_result_3d(model) -> RateResult:
         raise ValueError("momentum: the 3-D average needs moving neutrinos (a point or a density, not rest)")
     medium = as_uniaxial(model.dispersion)
     nu = model.neutrinos
-    axis = medium.axis_dispersion()
-    rest = dispersion_roots(axis, nu.m_initial, nu.m_final, 0.0, 0.0, n_grid=model.quadrature.root_grid)
+    rest = dispersion_roots(medium, nu.m_initial, nu.m_final, 0.0, 0.0, n_grid=model.quadrature.root_grid)
     flags = jnp.where(rest.valid[0], 0, NO_REST_ROOT) | jnp.where(rest.complete, 0, ROOTS_TRUNCATED)
     m = model.medium
     energy = rest.omega[0] + m.detuning if m.resonant else m.level_spacing

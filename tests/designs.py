@@ -33,7 +33,7 @@ from tests import independent as _ind
 from cnbfluor.rates import constants as _const
 from cnbfluor.rates.neutrino import NUFIT_6_0 as _NUFIT
 
-MODELS = ("vacuum", "index", "linear-band", "lorentz", "tight-binding", "eit", "bragg", "spline")
+MODELS = ("vacuum", "index", "linear-band", "lorentz", "tight-binding", "eit", "bragg-isotropic", "spline")
 CATEGORIES = ("random", "edge", "gap")
 
 M3 = math.sqrt(_NUFIT["NO"]["dm3l_eV2"])  # m_3 with m_1 = 0, eV
@@ -172,7 +172,7 @@ def _bragg(rng):
     omega_r = M3 / (1.0 + n_eff)
     optical = phase / omega_r  # n1 d1 + n2 d2 ~ K Lambda / omega
     d1, d2 = frac * optical / n1, (1 - frac) * optical / n2
-    d = {"dispersion.model": "bragg", "dispersion.n1": round(n1, 6), "dispersion.n2": round(n2, 6),
+    d = {"dispersion.model": "bragg-isotropic", "dispersion.n1": round(n1, 6), "dispersion.n2": round(n2, 6),
          "dispersion.d1_um": d1 / UM, "dispersion.d2_um": d2 / UM}
     return d, None, None
 
@@ -197,7 +197,7 @@ def _spline(rng):
 
 
 DRAWS = {"vacuum": _vacuum, "index": _index, "linear-band": _linear_band, "lorentz": _lorentz,
-         "tight-binding": _tight_binding, "eit": _eit, "bragg": _bragg, "spline": _spline}
+         "tight-binding": _tight_binding, "eit": _eit, "bragg-isotropic": _bragg, "spline": _spline}
 
 
 def _edges_and_gaps(name, branches):
@@ -210,7 +210,7 @@ def _edges_and_gaps(name, branches):
     for i, (lo, hi) in enumerate(windows):
         if i > 0:
             edges.append(lo)
-        if i < len(windows) - 1 or name == "bragg":
+        if i < len(windows) - 1 or name == "bragg-isotropic":
             edges.append(hi)  # the top of the last Bragg band is a real gap edge too
     for (_, hi), (lo, _) in zip(windows, windows[1:]):
         if lo - hi > 1e-12:
@@ -285,7 +285,7 @@ _FREE = {
     "lorentz": ["dispersion.eps_inf"],
     "tight-binding": ["dispersion.omega0_eV", "dispersion.coupling_eV", "dispersion.period_um"],
     "eit": ["dispersion.probe_eV", "dispersion.coupling_strength_eV", "dispersion.rabi_eV", "dispersion.excited_decay_eV"],
-    "bragg": ["dispersion.n1", "dispersion.n2", "dispersion.d1_um", "dispersion.d2_um"],
+    "bragg-isotropic": ["dispersion.n1", "dispersion.n2", "dispersion.d1_um", "dispersion.d2_um"],
     "spline": ["dispersion.omega_eV"] + [f"dispersion.group_velocities.{i}" for i in range(4)],
 }
 

@@ -26,7 +26,7 @@ N_REFERENCE = 4
 CHUNK = 40
 REF_FLOOR = 1e-8  # the reference's own relative accuracy
 #: Models whose every sampled design meets 1e-5 (default) and 1e-4 (fast) in the audit.
-STRICT = ("vacuum", "index", "linear-band", "bragg")
+STRICT = ("vacuum", "index", "linear-band", "bragg-isotropic")
 
 
 def _sample(name):

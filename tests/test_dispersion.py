@@ -40,7 +40,7 @@ def test_models_are_pytrees_under_jit_vmap_grad():
 
 
 def test_registry_and_unknown_model():
-    assert set(dispersion.MODELS) == {"vacuum", "index", "linear-band", "lorentz", "tight-binding", "eit", "bragg", "spline"}
+    assert set(dispersion.MODELS) == {"vacuum", "index", "linear-band", "lorentz", "tight-binding", "eit", "bragg", "bragg-isotropic", "birefringent", "spline"}
     assert isinstance(dispersion.make_dispersion("index", n=2.0), dispersion.ConstantIndex)
     with pytest.raises(ValueError, match="make_dispersion: unknown model 'slab'.*vacuum, index, linear-band, lorentz"):
         dispersion.make_dispersion("slab")

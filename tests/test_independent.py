@@ -28,7 +28,7 @@ TIGHT_BINDING = {
     "dispersion.coupling_eV": 1e-5, "dispersion.period_um": 20.0,
 }
 QUARTER_WAVE_BRAGG = {
-    "dispersion.model": "bragg", "dispersion.n1": 2.0, "dispersion.n2": 1.0,
+    "dispersion.model": "bragg-isotropic", "dispersion.n1": 2.0, "dispersion.n2": 1.0,
     "dispersion.d1_um": 6.511775, "dispersion.d2_um": 13.02355,
 }
 

@@ -17,7 +17,7 @@ from cnbfluor import rates
 from tests.independent import independent_rate
 from cnbfluor.scenario import ScenarioError, build_model, default_scenario, with_parameters
 
-QUARTER_WAVE = {"dispersion.model": "bragg", "dispersion.n1": 2.0, "dispersion.n2": 1.0,
+QUARTER_WAVE = {"dispersion.model": "bragg-isotropic", "dispersion.n1": 2.0, "dispersion.n2": 1.0,
                 "dispersion.d1_um": 6.511775, "dispersion.d2_um": 13.023550}
 EIT = {"dispersion.model": "eit", "dispersion.probe_eV": 0.025064915718988563,
        "dispersion.coupling_strength_eV": 1e-9, "dispersion.rabi_eV": 1e-6,

@@ -12,7 +12,7 @@ import types
 from .. import dispersion as _dispersion
 from ..errors import ScenarioError
 from ..rates.average import Quadrature, RateModel, rest_roots
-from ..rates.channels import Medium
+from ..rates.channels import Grating, Medium
 from ..rates.detection import Detector
 from ..rates.momentum import DISTRIBUTIONS
 from ..rates.neutrino import NeutrinoSector
@@ -54,8 +54,11 @@ def _dispersion_model(scenario: Scenario, m_initial: float):
     elif name == "eit":
         params.setdefault("half_width", 5.0 * params["rabi"])
         return _dispersion.make_dispersion(name, **params)
-    elif name == "bragg":
+    elif name in ("bragg", "bragg-isotropic"):
         return _dispersion.make_dispersion(name, n_bands=s["dispersion.bands"], **params)
+    elif name == "birefringent":
+        # Photon energies stay below m_i plus the momentum spread.
+        return _dispersion.make_dispersion(name, omega_max=2.0 * m_initial, **params)
     elif name == "spline":
         return _dispersion.make_dispersion(
             name, knots=s["dispersion.k_knots_eV"], velocities=s["dispersion.group_velocities"], **params)
@@ -109,6 +112,13 @@ def _detector(scenario: Scenario) -> Detector:
     )
 
 
+def _grating(scenario: Scenario):
+    if "grating.period_um" not in scenario.values:
+        return None
+    fields = _fields(scenario, "grating")
+    return Grating(wavenumber=fields["wavenumber"], depth=fields["depth"])
+
+
 def _jit_rest_roots(model):
     import jax
 
@@ -145,6 +155,7 @@ def build_model(scenario: Scenario, quadrature: Quadrature = Quadrature()) -> Ra
         dk=s["conventions.dk"],
         quadrature=quadrature,
         detector=_detector(s),
+        grating=_grating(s),
     )
     roots = _jit_rest_roots(model)
     if not bool(roots.valid[0]):

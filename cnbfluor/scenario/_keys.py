@@ -11,6 +11,7 @@ constructor argument of the same name).
 """
 
 import dataclasses
+import math
 from typing import Any, Callable
 
 from ..dispersion import MODELS
@@ -49,6 +50,7 @@ TO_NATURAL: dict[str, Callable] = {
     "": _same, "eV": _same, "eV^2": _same, "c": _same,
     "cm^-3": lambda x, m: const.per_cm3(x),
     "um": lambda x, m: const.length_from_um(x),
+    "period": lambda x, m: 2.0 * math.pi / const.length_from_um(x),
     "m^3": lambda x, m: const.length_from_m(x) ** 3,
     "K": lambda x, m: const.temperature_from_K(x),
     "ns": lambda x, m: const.width_from_ns(x),
@@ -116,6 +118,7 @@ def _model(*names):
 
 POS, NONNEG = "> 0", ">= 0"
 _WINDOWED = ("vacuum", "index", "linear-band", "tight-binding")
+_STACKS = ("bragg", "bragg-isotropic")
 
 
 def _d(key, unit, doc, models, *, field=None, check=_positive, allowed=POS, required=True, when_default=None,
@@ -203,12 +206,16 @@ KEYS: tuple[Key, ...] = (
        check=_nonnegative, allowed=NONNEG, required=False, when_default=0.0),
     _d("half_width_eV", "eV", "half width of the photon-energy window around omega_31", ("eit",),
        field="half_width", required=False, default_text="5 Omega_c"),
-    _d("n1", "", "index of layer 1", ("bragg",), field="n1"),
-    _d("n2", "", "index of layer 2", ("bragg",), field="n2"),
-    _d("d1_um", "um", "thickness of layer 1", ("bragg",), field="d1"),
-    _d("d2_um", "um", "thickness of layer 2", ("bragg",), field="d2"),
-    _d("bands", "", "pass bands from omega = 0 up that carry photons", ("bragg",), kind="integer",
+    _d("n1", "", "index of layer 1", _STACKS, field="n1"),
+    _d("n2", "", "index of layer 2", _STACKS, field="n2"),
+    _d("d1_um", "um", "thickness of layer 1", _STACKS, field="d1"),
+    _d("d2_um", "um", "thickness of layer 2", _STACKS, field="d2"),
+    _d("bands", "", "pass bands from omega = 0 up that carry photons (bragg: each in TE and TM)", _STACKS,
+       kind="integer",
        check=lambda i: 1 <= i <= 20, allowed="1 to 20", required=False, when_default=3),
+    _d("eps_perp", "", "permittivity across the optic axis (ordinary index sqrt(eps_perp))", ("birefringent",),
+       field="eps_perp"),
+    _d("eps_par", "", "permittivity along the optic axis", ("birefringent",), field="eps_par"),
     _d("k_knots_eV", "eV", "knots of the spline band", ("spline",), kind="list", check=None,
        allowed="2 or more increasing numbers > 0"),
     _d("group_velocities", "c", "group velocity at each knot", ("spline",), kind="list", check=None,
@@ -221,6 +228,11 @@ KEYS: tuple[Key, ...] = (
        required=False, default_text="wide enough for every root (tight-binding: 0)"),
     _d("k_max_eV", "eV", "upper edge of the k window", _WINDOWED, required=False,
        default_text="wide enough for every root (tight-binding: the zone edge pi/Lambda)"),
+    # [grating]: a periodic dipole density along the medium's axis (no table: none)
+    Key("grating.period_um", "number", "um", "period 2 pi / D of the dipole density n_d0 [1 + h cos(D z)]", None,
+        _positive, POS, default_text="no grating", field=("grating", "wavenumber"), convert="period"),
+    Key("grating.depth", "number", "", "modulation depth h (the G = +-D terms weigh h^2/4)", None,
+        lambda h: 0 <= h <= 1, "in [0, 1]", default_text="1 (with a period)", field=("grating", "depth")),
     # [detector]
     Key("detector.efficiency", "number", "", "photon detection efficiency", None, lambda x: 0 < x <= 1, "in (0, 1]",
         default_text="1", field=("detector", "efficiency")),

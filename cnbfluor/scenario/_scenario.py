@@ -18,6 +18,10 @@ from ._keys import KEYS, Key, item_key
 PASSTHROUGH_TABLES = ("optimize",)
 
 
+#: Models whose rate is the 3-D average (PHYSICS.md Sec. 9).
+ANISOTROPIC = ("bragg", "birefringent")
+
+
 def _positive(x):
     return x > 0
 
@@ -298,6 +302,22 @@ def parse_scenario(raw: dict) -> Scenario:
                 raise ScenarioError(
                     f"dispersion.group_velocities.{i}: {v} is out of range; allowed: in [v_min, v_max] = [{v_lo}, {v_hi}]"
                 )
+    grating = "grating.period_um" in values
+    if "grating.depth" in values and not grating:
+        raise ScenarioError("grating.depth: needs grating.period_um (a grating has a period)")
+    if grating:
+        values.setdefault("grating.depth", 1.0)
+    if values["conventions.dk"] == "paper" and (grating or values["dispersion.model"] in ANISOTROPIC):
+        what = "a grating" if grating else f'dispersion.model = "{values["dispersion.model"]}"'
+        raise ScenarioError(
+            f'conventions.dk: "paper" has no meaning with {what} (D_k belongs to the isotropic '
+            'picture, PHYSICS.md Sec. 9); allowed here: "exact"'
+        )
+    if values["momentum.distribution"] == "rest" and (grating or values["dispersion.model"] in ANISOTROPIC):
+        raise ScenarioError(
+            'momentum.distribution: "rest" has no 3-D average (an anisotropic medium or a grating); '
+            'allowed here: "monochromatic", "fermi-dirac" or "maxwellian"'
+        )
     kmin, kmax = values.get("dispersion.k_min_eV"), values.get("dispersion.k_max_eV")
     if kmin is not None and kmax is not None and not kmin < kmax:
         raise ScenarioError(
