@@ -23,8 +23,9 @@ import numpy as np
 
 from .. import dispersion as _disp
 from ..dispersion import AbstractBandInK
-from ..rates import dispersion_roots, level_spacing, rest_roots
-from ..rates.constants import BOLTZMANN
+from ..rates import as_uniaxial, dispersion_roots, level_spacing, needs_three_d, rest_roots
+from ..rates.phase_matching import grating_terms
+from ..rates.constants import BOLTZMANN, length_from_um
 from ..rates.momentum import FermiDirac, Maxwellian, Monochromatic, Rest
 
 
@@ -73,6 +74,24 @@ class Fig2Data:
     zoom: tuple
     masses: tuple
     title: str
+    three_d: "Contours | None" = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Contours:
+    """The 3-D panel of an anisotropic medium or a grating (PHYSICS.md Sec. 9); eV throughout.
+
+    - `across`: per mode `(label, k_perp, omega)`: the mode's dispersion at the
+      far end of its contour (k_z = 0 for the lowest band: across the axis).
+    - `contours`: per mode `(label, k_perp, k_z)`: the iso-frequency contour at E_vg.
+    - `shells`: per grating term `(G, r_lo, r_rest, r_hi)`: the momentum transfers
+      |q| = |k - G z| that relic momenta between the 5% and 95% points of |p|
+      can take up at omega = E_vg (an annulus about k = G z), and the p = 0 one.
+    """
+
+    across: tuple
+    contours: tuple
+    shells: tuple
 
 
 def momentum_quantiles(momentum, levels=(0.05, 0.5, 0.95)):
@@ -144,6 +163,11 @@ def _dispersion_words(disp):
                 rf"{omega_t.size} pole{'s' if omega_t.size != 1 else ''} at $\omega_T$ = {poles}")
     if isinstance(disp, _disp.EIT):
         return rf"EIT medium, probe $\omega_{{31}}$ = {_energy(f(disp.probe), 6)}, $\Omega_c$ = {_energy(f(disp.rabi), 3)}"
+    if isinstance(disp, _disp.Stack):
+        return (rf"Bragg stack at every angle (TE, TM), $n_1 = {f(disp.n1):.4g}$, $n_2 = {f(disp.n2):.4g}$, "
+                rf"period {f(disp.period) / length_from_um(1.0):.4g} µm")
+    if isinstance(disp, _disp.Birefringent):
+        return rf"Birefringent crystal, $\varepsilon_\perp = {f(disp.eps_perp):.4g}$, $\varepsilon_\parallel = {f(disp.eps_par):.4g}$"
     if isinstance(disp, _disp.Bragg):
         return rf"Bragg stack, $n_1 = {f(disp.n1):.4g}$, $n_2 = {f(disp.n2):.4g}$ (effective medium)"
     if isinstance(disp, _disp.TightBinding):
@@ -172,7 +196,10 @@ def figure_title(model):
     """Fig. 2's title: the dispersion in words (line 1); the transition and the momenta (line 2)."""
     nu = model.neutrinos
     transition = rf"$\nu_{{{nu.initial}}} \to \nu_{{{nu.final}}}$"
-    return f"{_dispersion_words(model.dispersion)}\n{transition}, {_momentum_words(model.momentum)}"
+    words = _dispersion_words(model.dispersion)
+    if model.grating is not None:
+        words += rf", grating $D$ = {_energy(float(model.grating.wavenumber))}, $h = {float(model.grating.depth):.3g}$"
+    return f"{words}\n{transition}, {_momentum_words(model.momentum)}"
 
 
 def fig2_data(model, n_k=801, n_branch=1500):
@@ -221,11 +248,39 @@ def fig2_data(model, n_k=801, n_branch=1500):
         for b in model.dispersion.branches()
     )
     title = figure_title(model)
+    three_d = contour_data(model, energy, (p_lo, p_hi), (0.0, w_top)) if needs_three_d(model) else None
     return Fig2Data(
         branches=branches, zoom_branches=zoom_branches, k=k, rest=rest_curve, central=mid_curve, band_lo=lo, band_hi=hi,
         momenta=(p_lo, p_mid, p_hi), intersections=at_rest + central,
         level_spacing=energy, width=2 * gamma, zoom=(k0, dk, energy, domega), masses=(m_i, m_j), title=title,
+        three_d=three_d,
     )
+
+
+def contour_data(model, energy, momenta, w_range, n=400):
+    """The `Contours` of `model` at the level spacing `energy` (eV), for |p| in `momenta` (eV)."""
+    nu = model.neutrinos
+    m_i, m_j = float(nu.m_initial), float(nu.m_final)
+    medium = as_uniaxial(model.dispersion)
+    across, contours = [], []
+    for mode in medium.modes():
+        label = mode.describe()
+        lo, hi = (float(x) for x in mode.omega_window())
+        omega = np.linspace(max(lo, w_range[0]), min(hi, w_range[1]), n)[1:]
+        _, s_hi, _, _ = (np.asarray(x) for x in mode.perp_interval(jnp.asarray(omega)))
+        keep = s_hi > 0
+        across.append((label, np.sqrt(s_hi[keep]), omega[keep]))
+        s_lo, s_top, _, _ = (float(x[0]) for x in mode.perp_interval(jnp.asarray([energy])))
+        if s_top > s_lo:
+            s = np.linspace(s_lo, s_top, n)
+            kz = np.asarray(mode.axial_wavenumber(energy, jnp.asarray(s)))
+            contours.append((label, np.sqrt(s), kz))
+    p = np.linspace(momenta[0], momenta[1], 201)
+    k_r = np.sqrt(np.maximum((np.sqrt(m_i**2 + p**2) - energy) ** 2 - m_j**2, 0.0))
+    rest = float(np.sqrt(max((m_i - energy) ** 2 - m_j**2, 0.0)))
+    shell = (float(np.min(np.abs(k_r - p))), rest, float(np.max(k_r + p)))
+    shells = [(float(g), *shell) for g, _ in grating_terms(model)]
+    return Contours(tuple(across), tuple(contours), tuple(shells))
 
 
 def _fit_narrow_branch(branch, k0, energy, dk, domega, gamma):
@@ -286,7 +341,11 @@ def draw_fig2(data: Fig2Data, path=None, style=None):
     import matplotlib.pyplot as plt
 
     with figure_style(style):
-        fig, ax = plt.subplots(figsize=(7.0, 5.2))
+        if data.three_d is None:
+            fig, ax = plt.subplots(figsize=(7.0, 5.2))
+        else:
+            fig, (ax, side) = plt.subplots(1, 2, figsize=(13.0, 5.4), width_ratios=(1.25, 1.0))
+            _draw_contours(side, data)
         ax.fill_between(data.k, data.band_lo, data.band_hi, color="tab:orange", alpha=0.25, lw=0,
                         label=r"$E_i - E'_j(k)$, 5–95% of $|p|$")
         ax.plot(data.k, data.central, color="tab:orange", lw=1.6,
@@ -295,7 +354,12 @@ def draw_fig2(data: Fig2Data, path=None, style=None):
         ax.plot(data.k, data.k, color="0.4", lw=1.0, ls="--", label=r"vacuum $\omega = k$")
         for i, (kk, ww) in enumerate(data.branches):
             ax.plot(kk, ww, color="tab:blue", lw=1.8, zorder=_Z_DISPERSION, gid="dispersion",
-                    label="medium $\\omega(k)$" if i == 0 else None)
+                    label=("medium $\\omega(k)$" if data.three_d is None else "$\\omega(k)$ along the axis")
+                    if i == 0 else None)
+        if data.three_d is not None:
+            for i, (label, kk, ww) in enumerate(data.three_d.across):
+                ax.plot(kk, ww, color=_MODE_COLORS[i % len(_MODE_COLORS)], lw=1.2, ls="-.", zorder=_Z_DISPERSION,
+                        gid="across", label=f"{label}: across the axis ($k_\\perp$, contour's far end)")
         ks = [x.k for x in data.intersections]
         ws = [x.omega for x in data.intersections]
         ax.plot(ks, ws, ls="none", marker="o", ms=5, mfc="white", mec="k", mew=1.2, label="intersections",
@@ -320,6 +384,42 @@ _Z_DISPERSION = 2.0
 _Z_MARKERS = 4.0
 #: The E_vg line (main axes and inset): dashed magenta, drawn above the dispersion curves.
 _LEVEL_STYLE = dict(color="#d0007a", lw=1.2, ls=(0, (5, 2.5)), zorder=3.0, gid="E_vg")
+
+
+_MODE_COLORS = ("tab:purple", "tab:brown", "tab:olive", "tab:cyan", "tab:pink", "tab:gray")
+
+
+def _draw_contours(ax, data: Fig2Data):
+    """Iso-frequency contours at E_vg in the (k_perp, k_z) plane, with the kinematic shells.
+
+    Where a contour runs inside a shell, photons in those directions are on
+    resonance for relic momenta between the 5% and 95% points.
+    """
+    three_d = data.three_d
+    theta = np.linspace(-0.5 * np.pi, 0.5 * np.pi, 721)
+    reach = [0.0]
+    for j, (g, r_lo, r_rest, r_hi) in enumerate(three_d.shells):
+        # The annulus r_lo <= |k - g z| <= r_hi, drawn as its polar band in k_perp >= 0.
+        outer = np.stack([r_hi * np.cos(theta), g + r_hi * np.sin(theta)])
+        inner = np.stack([r_lo * np.cos(theta[::-1]), g + r_lo * np.sin(theta[::-1])])
+        ring = np.concatenate([outer, inner], axis=1)
+        ax.fill(ring[0], ring[1], color="tab:orange", alpha=0.22, lw=0, gid="shell",
+                label=r"kinematic shell, 5–95% of $|p|$" if j == 0 else None)
+        ax.plot(r_rest * np.cos(theta), g + r_rest * np.sin(theta), color="tab:red", lw=0.9, ls=":",
+                label=r"$|k - G\hat z|$ of the $p = 0$ photon" if j == 0 else None)
+        reach.append(abs(g) + r_hi)
+    for i, (label, kp, kz) in enumerate(three_d.contours):
+        ax.plot(kp, kz, color=_MODE_COLORS[i % len(_MODE_COLORS)], lw=1.8, gid="contour",
+                label=f"{label} at $E_{{vg}}$")
+        reach.append(float(np.max(np.hypot(kp, kz))) if kp.size else 0.0)
+    top = 1.1 * max(reach)
+    ax.set_xlim(0.0, top)
+    ax.set_ylim(-top if len(three_d.shells) > 1 else 0.0, top)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel(r"$k_\perp$ [eV]")
+    ax.set_ylabel(r"$k_z$ (along the axis) [eV]")
+    ax.set_title("iso-frequency contours at $E_{vg}$ and the relic shell", fontsize="small")
+    ax.legend(loc="upper right", fontsize="x-small", framealpha=0.9)
 
 
 def _inset(ax, data: Fig2Data):
