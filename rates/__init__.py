@@ -45,6 +45,7 @@ from .kinematics import cosine_at as cosine_at
 from .kinematics import dispersion_roots as dispersion_roots
 from .kinematics import photon_roots as photon_roots
 from .phase_matching import as_uniaxial as as_uniaxial
+from .phase_matching import mode_rate_results as mode_rate_results
 from .phase_matching import needs_three_d as needs_three_d
 from .phase_matching import rate_result_3d as rate_result_3d
 from .momentum import DISTRIBUTIONS as DISTRIBUTIONS

@@ -35,6 +35,8 @@ How it is integrated
 Every level is Gauss-Kronrod, so the rate carries an error estimate.
 """
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -361,8 +363,12 @@ def _mode_integral(model, mode, terms, energy, gamma):
     return total, detected, error, complete
 
 
-def rate_result_3d(model) -> RateResult:
-    """<Gamma> over the photon's 3-momentum, with its error estimate and flags (see the module docstring).
+def mode_rate_results(model) -> tuple:
+    """Each mode's share of <Gamma> (weight included), with its error estimate and flags.
+
+    **Returns:** a tuple of `(label, RateResult)`, one per mode of
+    `as_uniaxial(model.dispersion)` ("TE band 0", "ordinary", ...); their
+    rates add up to `rate_result(model).rate`.
 
     **Raises:** `ValueError` for `dk = "paper"` (D_k has no meaning off the
     isotropic picture) and for the `rest` distribution (use a point or a density).
@@ -380,12 +386,21 @@ def rate_result_3d(model) -> RateResult:
     energy = rest.omega[0] + m.detuning if m.resonant else m.level_spacing
     gamma = 0.5 * m.width
     terms = grating_terms(model)
-    total = detected = error = 0.0
+    norm = dist.normalization()
+    out = []
     for mode in medium.modes():
         t, d, e, complete = _mode_integral(model, mode, terms, energy, gamma)
-        total = total + mode.weight * t
-        detected = detected + mode.weight * d
-        error = error + mode.weight * e
-        flags = flags | jnp.where(complete, 0, ROOTS_TRUNCATED)
-    norm = dist.normalization()
-    return RateResult(total / norm, detected / norm, error / norm, flags.astype(jnp.int32))
+        mode_flags = (flags | jnp.where(complete, 0, ROOTS_TRUNCATED)).astype(jnp.int32)
+        w = mode.weight / norm
+        out.append((mode.describe(), RateResult(w * t, w * d, w * e, mode_flags)))
+    return tuple(out)
+
+
+def rate_result_3d(model) -> RateResult:
+    """<Gamma> over the photon's 3-momentum, with its error estimate and flags (see the module docstring).
+
+    **Raises:** as `mode_rate_results`.
+    """
+    parts = [result for _, result in mode_rate_results(model)]
+    flags = functools.reduce(jnp.bitwise_or, [r.flags for r in parts])
+    return RateResult(sum(r.rate for r in parts), sum(r.detected for r in parts), sum(r.error for r in parts), flags)
