@@ -99,13 +99,10 @@ def test_optimised_design(out):
 def test_photonic_crystal(tmp_path):
     run_study("photonic_crystal", tmp_path)
     table = rows(tmp_path / "photonic_crystal.csv")
-    at_root = {r["medium"]: float(r["rate_per_year"]) for r in table
-               if r["level_spacing_eV"] == min((x["level_spacing_eV"] for x in table), key=lambda v: abs(float(v) - float(table[0]["level_spacing_eV"])))}
     assert {"isotropic approximation", "stack (TE + TM)", "birefringent (form)"} <= {r["medium"] for r in table}
     # TE + TM add up to the stack's total, row by row.
     for r in (r for r in table if r["medium"] == "stack (TE + TM)"):
         assert float(r["TE band 0"]) + float(r["TM band 0"]) == pytest.approx(float(r["rate_per_year"]), rel=1e-9)
-    assert at_root
     grating = rows(tmp_path / "photonic_crystal_grating.csv")
     assert grating[0]["design"].startswith("no grating") and len(grating) >= 3
     assert (tmp_path / "photonic_crystal.png").exists() and (tmp_path / "photonic_crystal_fig2.png").exists()
