@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import json
 import resource
-import statistics
 import time
 from pathlib import Path
 
@@ -27,20 +26,10 @@ import jax.numpy as jnp
 
 from cnbfluor import dispersion, rates
 from cnbfluor.scenario import build_model, default_scenario
+from benchmarks.rates import timed
 from tests import reference3d as r3
 
 OUT = Path(__file__).resolve().parent / "output" / "three_d.json"
-
-
-def timed(fn, *args, repeat=5):
-    """Median wall time (s) of a warm call, blocking on the result."""
-    jax.block_until_ready(fn(*args))
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
 
 
 def cases():

@@ -457,28 +457,10 @@ def _branch_integral(model, branch, index, rest, energy, gamma):
         points = jnp.concatenate([points, *near])
     points = jnp.clip(points, a, b)
 
-    def to_u(omega):
-        return jnp.arcsinh((omega - energy) / gamma)
-
-    u_a, u_b = to_u(a), to_u(b)
-    uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)[1:-1]
-    edges = jnp.sort(jnp.concatenate([uniform, to_u(points)]))
     # Ends that may carry a 1/sqrt singularity: window ends and support edges.
-    # Breakpoints within rounding of an end are moved onto it, so that the
-    # panel that ends there is the one mapped.
-    ends = to_u(jnp.clip(jnp.concatenate([jnp.stack([w_lo, w_hi, a, b]), edge_roots]), a, b))
-    close = jnp.abs(edges[:, None] - ends[None, :]) <= 1e-13 * jnp.maximum(jnp.abs(ends[None, :]), 1.0)
-    edges = jnp.where(jnp.any(close, axis=-1), jnp.max(jnp.where(close, ends[None, :], -jnp.inf), axis=-1), edges)
-    is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
-    u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
-    omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
-    # Nodes on or beyond a window end (rounding, or an empty panel there) are
-    # evaluated at a harmless interior point, with zero weight. Empty panels
-    # elsewhere are evaluated as they are: their zero width still carries the
-    # derivative of the integral with respect to their (coinciding) ends.
-    live = (omega > w_lo) & (omega < w_hi)
-    omega = jnp.where(live, omega, 0.5 * (w_lo + w_hi))
-    jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
+    ends = jnp.concatenate([jnp.stack([w_lo, w_hi, a, b]), edge_roots])
+    omega, w_k, w_g, jacobian = photon_energy_nodes(q, energy, gamma, (a, b), points, ends, (w_lo, w_hi),
+                                                    0.5 * (w_lo + w_hi))
     shape = omega.shape
     spectrum, inner_error = _spectrum(model, omega.ravel(), branch)
     values = (spectrum.reshape(shape)) * jacobian
@@ -488,6 +470,44 @@ def _branch_integral(model, branch, index, rest, energy, gamma):
     sg = jax.lax.stop_gradient
     error = jnp.sum(panel_error(sg(values), sg(w_k), sg(w_g))) + jnp.sum(sg(jnp.abs(w_k) * inner_error.reshape(shape) * jacobian))
     return total, detected, error, complete
+
+
+def photon_energy_nodes(q, energy, gamma, support, points, ends, window, spare):
+    """Gauss-Kronrod nodes of the photon-energy integral over `support` = (a, b).
+
+    Panels uniform in u = arcsinh((omega - energy) / gamma) (the Lorentzian
+    of width 2 gamma about `energy` is flat in u), plus the breakpoints
+    `points` (clipped to the support); panels that end on one of `ends` are
+    mapped for a 1/sqrt singularity there (breakpoints within rounding of an
+    end are moved onto it, so that the panel that ends there is the one
+    mapped). Nodes on or beyond an end of `window` (rounding, or an empty
+    panel there) are evaluated at `spare`, a harmless interior point, with
+    zero weight. Empty panels elsewhere are evaluated as they are: their zero
+    width still carries the derivative of the integral with respect to their
+    (coinciding) ends.
+
+    **Returns:** `(omega, w_kronrod, w_gauss, jacobian)`, the weights in u
+    and d u / d omega (zero at the spare nodes).
+    """
+    a, b = support
+    w_lo, w_hi = window
+
+    def to_u(omega):
+        return jnp.arcsinh((omega - energy) / gamma)
+
+    u_a, u_b = to_u(a), to_u(b)
+    uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)[1:-1]
+    edges = jnp.sort(jnp.concatenate([uniform, to_u(jnp.clip(points, a, b))]))
+    ends = to_u(jnp.clip(ends, a, b))
+    close = jnp.abs(edges[:, None] - ends[None, :]) <= 1e-13 * jnp.maximum(jnp.abs(ends[None, :]), 1.0)
+    edges = jnp.where(jnp.any(close, axis=-1), jnp.max(jnp.where(close, ends[None, :], -jnp.inf), axis=-1), edges)
+    is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
+    u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
+    omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
+    live = (omega > w_lo) & (omega < w_hi)
+    omega = jnp.where(live, omega, spare)
+    jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
+    return omega, w_k, w_g, jacobian
 
 
 def _rest_rates(model: RateModel, roots):

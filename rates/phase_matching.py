@@ -49,6 +49,7 @@ from .average import (
     RateResult,
     _graded_fractions,
     _momentum_integral,
+    photon_energy_nodes,
 )
 from .channels import channel_strength, lorentzian  # noqa: F401  (lorentzian: docs)
 from .kinematics import dispersion_roots, neutrino_energy, outgoing_kappa_energy, photon_roots, allowed_momenta
@@ -331,25 +332,12 @@ def _mode_integral(model, mode, terms, energy, gamma):
             omega_0 - (omega_0 - a) * _graded_fractions(scale, omega_0 - a, q.grading + EXTRA_GRADING),
         ]
     )
-    points = jnp.clip(points, a, b)
-
-    def to_u(omega):
-        return jnp.arcsinh((omega - energy) / gamma)
-
-    u_a, u_b = to_u(a), to_u(b)
-    uniform = u_a + (u_b - u_a) * jnp.linspace(0.0, 1.0, q.outer_panels + 1)[1:-1]
-    edges = jnp.sort(jnp.concatenate([jnp.stack([u_a, u_b]), uniform, to_u(points)]))
     # Window ends and axial band edges may carry a square-root kink of T_s:
     # the panels that end there are mapped.
-    ends = to_u(jnp.clip(jnp.concatenate([jnp.stack([w_lo, w_hi]), features]), a, b))
-    close = jnp.abs(edges[:, None] - ends[None, :]) <= 1e-13 * jnp.maximum(jnp.abs(ends[None, :]), 1.0)
-    edges = jnp.where(jnp.any(close, axis=-1), jnp.max(jnp.where(close, ends[None, :], -jnp.inf), axis=-1), edges)
-    is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
-    u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
-    omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
-    live = (omega > w_lo) & (omega < w_hi)
-    omega = jnp.where(live, omega, 0.5 * (w_lo + jnp.minimum(w_hi, 2.0 * b)))
-    jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
+    ends = jnp.concatenate([jnp.stack([w_lo, w_hi, a, b]), features])
+    points = jnp.concatenate([jnp.stack([a, b]), points])
+    omega, w_k, w_g, jacobian = photon_energy_nodes(q, energy, gamma, (a, b), points, ends, (w_lo, w_hi),
+                                                    0.5 * (w_lo + jnp.minimum(w_hi, 2.0 * b)))
     shape = omega.shape
     spectrum = jnp.zeros(omega.size)
     inner_error = jnp.zeros(omega.size)
