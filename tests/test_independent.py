@@ -49,7 +49,7 @@ QUARTER_WAVE_BRAGG = {
 def test_matches_angle_momentum_reference(updates):
     """Measured: ~1e-11 .. 1e-13 (both adaptive, to 1e-9)."""
     model = scenario_model(**updates)
-    assert ind.independent_rate(model) == pytest.approx(ReferenceRate(model).averaged(), rel=1e-7)
+    assert ind.independent_rate(model) == pytest.approx(ReferenceRate(model).averaged(), rel=1e-7, abs=0)
 
 
 @pytest.mark.slow
@@ -57,7 +57,7 @@ def test_matches_angle_momentum_reference(updates):
 def test_lorentz_matches_angle_momentum_reference(distribution):
     """Two polariton branches (the reference roots them numerically: ~9 s). Measured: ~1e-12."""
     model = scenario_model(**LORENTZ, **{"momentum.distribution": distribution})
-    assert ind.independent_rate(model) == pytest.approx(ReferenceRate(model).averaged(), rel=1e-7)
+    assert ind.independent_rate(model) == pytest.approx(ReferenceRate(model).averaged(), rel=1e-7, abs=0)
 
 
 def _closed_form_monochromatic(n, p0, detuning):
@@ -95,7 +95,7 @@ def _closed_form_monochromatic(n, p0, detuning):
 @pytest.mark.parametrize("detuning", [0.0, 5e-8])
 def test_monochromatic_closed_form(n, p0, detuning):
     model, exact = _closed_form_monochromatic(n, p0, detuning)
-    assert ind.independent_rate(model) == pytest.approx(exact, rel=1e-9)
+    assert ind.independent_rate(model) == pytest.approx(exact, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("n", [1.0, 1.5])
@@ -107,7 +107,7 @@ def test_rest_closed_form(n):
     ref = ind.IndependentRate(model)
     omega = ref.kin.mi / (1 + n)
     exact = ref.prefactor * (n * omega) ** 4 / omega * n / (n + 1) / (detuning**2 + ref.gamma**2)
-    assert ind.independent_rate(model) == pytest.approx(exact, rel=1e-12)
+    assert ind.independent_rate(model) == pytest.approx(exact, rel=1e-10, abs=0)  # measured 4e-11 (the root solves)
     assert ind.independent_level_spacing(model) == pytest.approx(omega + detuning, rel=1e-15)
 
 
@@ -128,7 +128,7 @@ def test_average_equals_average_of_monochromatic_rates():
     val, _ = integrate.quad(weighted, 0, 60 * temp, points=[temp * s for s in (0.5, 1, 2, 4, 8, 16, 32)],
                             epsabs=0, epsrel=1e-9, limit=200)
     swapped = val / (1.5 * 1.2020569031595942 * temp**3)
-    assert ind.independent_rate(model) == pytest.approx(swapped, rel=1e-8)  # measured 7e-13
+    assert ind.independent_rate(model) == pytest.approx(swapped, rel=1e-8, abs=0)  # measured 7e-13
 
 
 def test_band_windows_and_supports():
