@@ -36,16 +36,23 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_three_d_input_is_one_line_naming_the_key_exit_2_nothing_written(tmp_path, case):
+def test_bad_three_d_input_is_one_line_naming_the_key_exit_2_nothing_written(tmp_path, case, capsys):
     text, key, allowed = BAD[case]
     path = tmp_path / "bad.toml"
     path.write_text(text)
     out = tmp_path / "fig.png"
-    result = run_cli("fig2", str(path), "--out", str(out))
-    assert result.returncode == 2, result.stderr
-    assert key in result.stderr and allowed in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert not out.exists() and result.stdout == ""
+    assert main(["fig2", str(path), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert key in captured.err and allowed in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert not out.exists() and captured.out == ""
+
+
+def test_bad_three_d_input_exits_2_from_the_shell(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD["depth above 1"][0])
+    result = run_cli("rate", str(path))
+    assert result.returncode == 2 and "grating.depth" in result.stderr and result.stdout == ""
 
 
 def test_rate_json_reports_the_grating_and_the_3d_average(capsys, tmp_path):
@@ -86,6 +93,7 @@ def test_fig2_of_a_grating_has_three_shells(tmp_path):
     assert main(["fig2", "--out", str(tmp_path / "f.png")]) == 0
 
 
+@pytest.mark.audit  # ~35 s of compilation; the stack's layer gradient is in the default run (test_phase_matching)
 def test_gradients_through_the_grating_keys_match_finite_differences():
     """d rate / d (grating period, depth, medium index): autodiff vs central differences.
 

@@ -18,6 +18,7 @@ tests can check the plotted numbers); `draw_fig2` draws it.
 import dataclasses
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -262,18 +263,21 @@ def contour_data(model, energy, momenta, w_range, n=400):
     nu = model.neutrinos
     m_i, m_j = float(nu.m_initial), float(nu.m_final)
     medium = as_uniaxial(model.dispersion)
+    # Compiled once per mode type: op by op, the band-edge bisections dispatch thousands of small ops.
+    interval = jax.jit(lambda mode, w: mode.perp_interval(w))
+    axial = jax.jit(lambda mode, w, s: mode.axial_wavenumber(w, s))
     across, contours = [], []
     for mode in medium.modes():
         label = mode.describe()
         lo, hi = (float(x) for x in mode.omega_window())
         omega = np.linspace(max(lo, w_range[0]), min(hi, w_range[1]), n)[1:]
-        _, s_hi, _, _ = (np.asarray(x) for x in mode.perp_interval(jnp.asarray(omega)))
+        _, s_hi, _, _ = (np.asarray(x) for x in interval(mode, jnp.asarray(omega)))
         keep = s_hi > 0
         across.append((label, np.sqrt(s_hi[keep]), omega[keep]))
-        s_lo, s_top, _, _ = (float(x[0]) for x in mode.perp_interval(jnp.asarray([energy])))
+        s_lo, s_top, _, _ = (float(x[0]) for x in interval(mode, jnp.asarray([energy])))
         if s_top > s_lo:
             s = np.linspace(s_lo, s_top, n)
-            kz = np.asarray(mode.axial_wavenumber(energy, jnp.asarray(s)))
+            kz = np.asarray(axial(mode, jnp.asarray(energy), jnp.asarray(s)))
             contours.append((label, np.sqrt(s), kz))
     p = np.linspace(momenta[0], momenta[1], 201)
     k_r = np.sqrt(np.maximum((np.sqrt(m_i**2 + p**2) - energy) ** 2 - m_j**2, 0.0))
