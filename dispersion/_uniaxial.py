@@ -72,6 +72,10 @@ class AbstractMode(eqx.Module):
     def axis_branch(self) -> AbstractBranch:
         """The mode along the axis (k_perp = 0), as an isotropic branch."""
 
+    def attenuation(self, omega):
+        """Im k (eV) of the mode's photons at energy omega: zero for a lossless mode."""
+        return jnp.zeros_like(jnp.asarray(omega, dtype=float))
+
     def features(self):
         """Photon energies (eV) where the contour changes character: breakpoints."""
         return self.axis_branch().features()
@@ -127,6 +131,10 @@ class _IsotropicMode(AbstractMode):
 
     def axis_branch(self):
         return self.branch
+
+    def attenuation(self, omega):
+        # Isotropic: the same Im k in every direction (a lossy Lorentz or EIT branch).
+        return self.branch.attenuation(omega)
 
     def describe(self):
         return self.label

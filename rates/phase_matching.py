@@ -51,7 +51,8 @@ from .average import (
     _momentum_integral,
     photon_energy_nodes,
 )
-from .channels import channel_strength, lorentzian  # noqa: F401  (lorentzian: docs)
+from .channels import channel_strength
+from .detection import escape_probability
 from .kinematics import dispersion_roots, neutrino_energy, outgoing_kappa_energy, photon_roots, allowed_momenta
 from .quadrature import panel_error, panel_nodes
 
@@ -124,7 +125,7 @@ class _AxialBranch(AbstractBranch):
 
 
 def _end_branches(mode, shift):
-    if getattr(mode, "explicit_ends", False):
+    if mode.explicit_ends:
         return (_EndBranch(mode, 0, shift), _EndBranch(mode, 1, shift))
     return (_AxialBranch(mode.axis_branch(), shift),)
 
@@ -346,7 +347,7 @@ def _mode_integral(model, mode, terms, energy, gamma):
         spectrum = spectrum + weight * t
         inner_error = inner_error + weight * e
     values = spectrum.reshape(shape) * jacobian
-    seen = det.acceptance(omega)
+    seen = escape_probability(mode.attenuation(omega), model.length) * det.acceptance(omega)
     total = jnp.sum(w_k * values)
     detected = jnp.sum(w_k * values * seen)
     sg = jax.lax.stop_gradient

@@ -166,3 +166,15 @@ def test_grating_against_scipy():
     flat = float(result(plain).rate)
     zero = float(result(with_dispersion(plain, medium, grating=rates.Grating(d, 0.0))).rate)
     assert zero == pytest.approx(flat, rel=1e-6, abs=0) and float(got.rate) > flat
+
+
+def test_lossy_medium_through_the_3d_path_detects_what_the_isotropic_average_detects():
+    """A lossy Lorentz medium with a detector: the 3-D path weighs photons with the same escape probability."""
+    model = scenario_model(**{"dispersion.model": "lorentz", "dispersion.eps_inf": 1.0,
+                              "dispersion.poles": [{"delta_eps": 1e-3, "omega_T_eV": 0.0245, "gamma_eV": 1e-6}],
+                              "detector.efficiency": 0.5})
+    flat = result(model)
+    three_d = result(with_dispersion(model, dispersion.Isotropic(model.dispersion)))
+    assert float(flat.detected) < 0.01 * float(flat.rate)  # the photons mostly do not escape
+    assert float(three_d.rate) == pytest.approx(float(flat.rate), rel=1e-6, abs=0)
+    assert float(three_d.detected) == pytest.approx(float(flat.detected), rel=1e-6, abs=0)
