@@ -40,8 +40,6 @@ parameters, so values and gradients are smooth from v_g = 1 down to v_g -> 0.
 The slow reference paths (SciPy `quad`) live in `tests/`.
 """
 
-import functools
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -58,6 +56,7 @@ from .kinematics import (
     photon_roots,
 )
 from .momentum import AbstractMomentum
+from .momentum_integral import _inner_sum, _momentum_nodes, momentum_integral
 from .neutrino import NeutrinoSector
 from .constants import per_year
 from .detection import Detector, escape_probability
@@ -164,83 +163,6 @@ def _emission_factor(model: RateModel, omega, k, v_g, p):
     return factor
 
 
-def _momentum_nodes(dist, p_lo, p_up, n):
-    """Kronrod nodes on [p_lo, p_up] split at p_lo + scale * panel_edges (per photon energy)."""
-    edges = p_lo[:, None] + dist.scale * jnp.asarray(dist.panel_edges)[None, :]
-    edges = jnp.clip(edges, p_lo[:, None], jnp.maximum(p_up, p_lo)[:, None])
-    nodes, w_k, w_g = panel_nodes(edges, n)
-    shape = (p_lo.shape[0], -1)
-    return nodes.reshape(shape), w_k.reshape(shape), w_g.reshape(shape)
-
-
-def _inner_sum(values, w_k, w_g, n_panels):
-    """Kronrod sum over the momentum nodes and its error estimate, per photon energy."""
-    value = jnp.sum(w_k * values, axis=-1)
-    per_panel = lambda x: x.reshape(x.shape[0], n_panels, -1)  # noqa: E731
-    error = jnp.sum(panel_error(per_panel(values), per_panel(w_k), per_panel(w_g)), axis=-1)
-    return value, error
-
-
-@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def _momentum_integral(n, dist, m_i, m_j, omega, p_lo, p_up):
-    """integral_{p_lo}^{p_up} dp p f(p) kappa E'_j and its error estimate, per photon energy.
-
-    Exact D_k convention. Its derivative is written by hand (below) because
-    XLA's CPU code for the autodiff of this, the innermost loop, ran 5 to 6
-    times slower than the value: the rule gathers every partial derivative
-    in the same pass as the value. The error estimate is not differentiated.
-    """
-    p, w_k, w_g = _momentum_nodes(dist, p_lo, p_up, n)
-    energy_out = neutrino_energy(m_i, p) - omega[:, None]
-    values = p * dist.occupation(p) * outgoing_kappa_energy(energy_out, m_j)
-    return _inner_sum(values, w_k, w_g, len(dist.panel_edges) - 1)
-
-
-@_momentum_integral.defjvp
-def _momentum_integral_jvp(n, primals, tangents):
-    """Leibniz rule: the integrand at the moving ends, plus the integral of its partials.
-
-    With G = kappa E'_j = (E' + s)/2, s = sqrt(E'^2 - m_j^2), E' = E_i(p) - omega:
-    dG/dE' = (1 + E'/s)/2, dE'/d omega = -1, dE'/dm_i = m_i/E_i, dG/dm_j = -m_j/(2 s).
-    The panel edges inside the interval move too, but the exact integral does
-    not depend on them, so the rule differentiates the integral itself (the
-    difference from the discrete sum's derivative is of the quadrature's
-    error).
-    """
-    dist, m_i, m_j, omega, p_lo, p_up = primals
-    d_dist, d_mi, d_mj, d_omega, d_lo, d_up = tangents
-    p, weights, w_g = _momentum_nodes(dist, p_lo, p_up, n)
-    energy_in = neutrino_energy(m_i, p)
-    energy_out = energy_in - omega[:, None]
-    root = jnp.sqrt(jnp.maximum(energy_out**2 - m_j**2, 1e-300))
-    occupation = dist.occupation(p)
-    integrand = p * occupation * 0.5 * (energy_out + root)
-    value, error = _inner_sum(integrand, weights, w_g, len(dist.panel_edges) - 1)
-    weighted = weights * p * occupation
-    slope = weighted * 0.5 * (1.0 + energy_out / root)
-    tangent = (
-        jnp.sum(slope, axis=-1) * -d_omega
-        + jnp.sum(slope * (m_i / energy_in), axis=-1) * d_mi
-        - jnp.sum(weighted * (0.5 * m_j / root), axis=-1) * d_mj
-    )
-    # The distribution's parameters (scalar leaves): one partial per leaf, reduced here.
-    leaves, treedef = jax.tree_util.tree_flatten(dist)
-    d_leaves = jax.tree_util.tree_leaves(d_dist)
-    factor = weights * p * 0.5 * (energy_out + root)
-    for i, d_leaf in enumerate(d_leaves):
-        unit = treedef.unflatten([jnp.ones_like(x) if j == i else jnp.zeros_like(x) for j, x in enumerate(leaves)])
-        d_occupation = jax.jvp(lambda d: d.occupation(p), (dist,), (unit,))[1]
-        tangent = tangent + jnp.sum(factor * d_occupation, axis=-1) * d_leaf
-
-    def at(q):
-        e_out = neutrino_energy(m_i, q) - omega
-        return q * dist.occupation(q) * outgoing_kappa_energy(e_out, m_j)
-
-    open_ = p_lo < p_up
-    tangent = tangent + jnp.where(open_, at(p_up) * d_up - at(p_lo) * d_lo, 0.0)
-    return (value, error), (tangent, jnp.zeros_like(error))
-
-
 def _spectrum(model: RateModel, omega, branch):
     """S(omega) and the estimated error of its momentum integral (both shaped as `omega`)."""
     nu = model.neutrinos
@@ -264,7 +186,8 @@ def _spectrum(model: RateModel, omega, branch):
         p_up = jnp.minimum(p_hi, dist.cutoff)
         order = model.quadrature.inner_order
         if model.dk == "exact":
-            inner, error = _momentum_integral(order, dist, nu.m_initial, nu.m_final, omega_safe, p_lo, p_up)
+            inner, error = momentum_integral(order, dist, nu.m_initial, nu.m_final, omega_safe, p_lo, p_up,
+                                             massless=nu.final_is_massless())
         else:
             p, w_k, w_g = _momentum_nodes(dist, p_lo, p_up, order)
             values = p * dist.occupation(p) * _emission_factor(

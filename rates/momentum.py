@@ -97,13 +97,51 @@ class Monochromatic(AbstractMomentum):
         return self.momentum[None]
 
 
+def _table_edges(table_map, end, panels):
+    """Edges x_j (units of the scale) with table_map(x_j) = j table_map(end) / panels, j = 0 ... panels.
+
+    `table_map` is increasing with table_map(0) = 0; its slope sets the
+    panels' density. Solved by bisection in numpy (static).
+    """
+    top = table_map(end)
+    edges = []
+    for j in range(panels + 1):
+        lo, hi = 0.0, end
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if table_map(mid) < j * top / panels else (lo, mid)
+        edges.append(0.5 * (lo + hi))
+    edges[0], edges[-1] = 0.0, end
+    return tuple(edges)
+
+
 class AbstractContinuousMomentum(AbstractMomentum):
     """A |p| density: `occupation` f(p), `density` p^2 f(p), its `scale` (eV),
-    the `cutoff` above which it is negligible, and the `panel_edges` (units of
-    `scale`) of the momentum quadrature."""
+    the `cutoff` above which it is negligible, the `panel_edges` (units of
+    `scale`) of the general momentum quadrature, which starts at the lowest
+    allowed momentum, and the fixed `table_edges` (units of `scale`, ending
+    on the cutoff) of the separable one (`rates.momentum_integral`)."""
 
     support = "continuous"
     panel_edges: eqx.AbstractClassVar[tuple]
+    table_edges: eqx.AbstractClassVar[tuple]
+
+    @staticmethod
+    def table_map(x):
+        """An increasing map of x = p / scale with table_map(0) = 0 whose
+        equal steps are the `table_edges` (works on floats and JAX arrays)."""
+        raise NotImplementedError
+
+    def table_index(self, x, upper):
+        """The table panel that holds x = p / scale (int array): for a lower
+        end (`upper=False`) an edge belongs to the panel above it, for an
+        upper end to the panel below; clipped to the table. Within rounding
+        of an edge either panel may be returned: the partial panel is then
+        of zero width (to rounding), so the integral is the same."""
+        n = len(self.table_edges) - 1
+        u = n * self.table_map(jnp.clip(x, 0.0, self.panel_edges[-1])) / self.table_map(self.panel_edges[-1])
+        index = jnp.ceil(u) - 1.0 if upper else jnp.floor(u)
+        return jnp.clip(index, 0, n - 1).astype(jnp.int32)
 
     @property
     @abc.abstractmethod
@@ -141,6 +179,12 @@ class FermiDirac(AbstractContinuousMomentum):
     temperature: jax.Array = eqx.field(converter=_as_float)
     # p^2 exp(-p/T) at the last edge, 42 T, is 1e-15 of its peak.
     panel_edges = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0, 42.0)
+    # -d ln f / dx -> 1: 30 panels of width 1.4 T (f falls by e^1.4 across one).
+    table_edges = _table_edges(lambda x: x, 42.0, 30)
+
+    @staticmethod
+    def table_map(x):
+        return x
 
     def describe(self):
         return f"fermi-dirac (T = {float(self.temperature):.4g} eV)"
@@ -168,6 +212,13 @@ class Maxwellian(AbstractContinuousMomentum):
 
     sigma: jax.Array = eqx.field(converter=_as_float)
     panel_edges = (0.0, 0.6, 1.2, 1.8, 2.5, 3.3, 4.3, 6.0, 9.0)
+    # -d ln f / dx = x: panels of width ~1 / (1/0.6 + x/1.4) sigma (f falls by
+    # at most ~e^1.4 across one, and they are no wider than 0.6 sigma).
+    table_edges = _table_edges(lambda x: x / 0.6 + x**2 / 2.8, 9.0, 44)
+
+    @staticmethod
+    def table_map(x):
+        return x / 0.6 + x**2 / 2.8
 
     def describe(self):
         return f"maxwellian (sigma = {float(self.sigma):.4g} eV)"

@@ -7,6 +7,7 @@ in the README, "Scenario reference".
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from ..dispersion import as_float as _as_float
 
 #: NuFIT 6.0 best fits (with SK atmospheric data), per ordering. eV^2 for the
@@ -86,8 +87,29 @@ class NeutrinoSector(eqx.Module):
 
     @property
     def m_final(self):
-        """m_j, eV."""
+        """m_j, eV (a literal 0.0 when `final_is_massless`: the same value, and XLA folds it)."""
+        if self.final_is_massless():
+            return 0.0
         return self.masses()[self.final - 1]
+
+    def final_is_massless(self) -> bool:
+        """Whether m_j is known to be exactly zero when the model is traced (a Python bool).
+
+        True when j is the lightest state (1 for NO, 3 for IO) and
+        `lightest_mass` is a concrete 0: a model closed over by the jitted
+        function (as `cnbfluor scan`, `optimize` and `with_parameters` use
+        it), not a free, scanned or batched lightest mass, nor a model passed
+        as a jit argument (whose leaves are all traced). It selects the
+        separable momentum integral (`rates.momentum_integral`), several
+        times cheaper; otherwise the general rule is used. The two agree to
+        their quadrature error (~1e-8 relative, within the error estimate),
+        not to rounding; neither is ever physically different.
+        """
+        lightest = 1 if self.ordering == "NO" else 3
+        m0 = self.lightest_mass
+        if self.final != lightest or isinstance(m0, jax.core.Tracer):
+            return False
+        return float(np.asarray(m0)) == 0.0  # numpy: a jnp comparison inside jit is traced
 
     def mixing_squared(self):
         """C^2 = |U_ei|^2 |U_ej|^2 (dimensionless)."""

@@ -30,7 +30,7 @@ How it is integrated
   sqrt(s - s_edge) of k_z next to one, become smooth in t; panels uniform in t plus the crossings of
   the kinematic shell (|q| at the p = 0 photon and at the largest momentum,
   c = +-1), where I(|q|) has its edges and its kink.
-- Momentum (innermost): `average._momentum_integral`, unchanged.
+- Momentum (innermost): `rates.momentum_integral`, as the isotropic average.
 
 Every level is Gauss-Kronrod, so the rate carries an error estimate.
 """
@@ -48,9 +48,9 @@ from .average import (
     ROOTS_TRUNCATED,
     RateResult,
     _graded_fractions,
-    _momentum_integral,
     photon_energy_nodes,
 )
+from .momentum_integral import momentum_integral
 from .channels import channel_strength
 from .detection import escape_probability
 from .kinematics import dispersion_roots, neutrino_energy, outgoing_kappa_energy, photon_roots, allowed_momenta
@@ -273,7 +273,8 @@ def _contour_integral(model, mode, omega, shift):
         inner_error = jnp.zeros_like(inner)
     else:
         p_up = jnp.minimum(p_hi, dist.cutoff)
-        inner, inner_error = _momentum_integral(model.quadrature.inner_order, dist, m_i, m_j, w_flat, p_lo, p_up)
+        inner, inner_error = momentum_integral(model.quadrature.inner_order, dist, m_i, m_j, w_flat, p_lo, p_up,
+                                               massless=nu.final_is_massless())
         open_ = p_lo < p_up
         inner = jnp.where(open_, inner, 0.0)
         inner_error = jnp.where(open_, inner_error, 0.0)
