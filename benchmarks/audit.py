@@ -73,9 +73,12 @@ class Group:
         self.other = [k for k in sorted(D.continuous(first)) if k not in self.free]
         self.x_free = np.array([D.free_values(all_designs[i], self.free, self.scenario) for i in indices])
         self.x_other = np.array([[D.continuous(all_designs[i])[k] for k in self.other] for i in indices]).reshape(len(indices), -1)
-        f = lambda xf, xo, t: _log_rate(xf, xo, t, self.free, self.other)  # noqa: E731
-        self.batched = jax.jit(jax.vmap(jax.value_and_grad(f, has_aux=True), in_axes=(0, 0, None)))
-        self.single = jax.jit(lambda xf, xo, t: f(xf, xo, t)[0])
+        # The template closed over, as `cnbfluor scan` and `optimize` use it (so the
+        # separable momentum rule is the one audited where m_j = 0).
+        template = self.template
+        f = lambda xf, xo: _log_rate(xf, xo, template, self.free, self.other)  # noqa: E731
+        self.batched = jax.jit(jax.vmap(jax.value_and_grad(f, has_aux=True)))
+        self.single = jax.jit(lambda xf, xo: f(xf, xo)[0])
 
     def evaluate(self):
         n = len(self.indices)
@@ -86,7 +89,7 @@ class Group:
             if pad:
                 xf = np.concatenate([xf, np.repeat(xf[:1], pad, 0)])
                 xo = np.concatenate([xo, np.repeat(xo[:1], pad, 0)])
-            (val, (flags, rate, err)), grad = self.batched(jnp.asarray(xf), jnp.asarray(xo), self.template)
+            (val, (flags, rate, err)), grad = self.batched(jnp.asarray(xf), jnp.asarray(xo))
             keep = slice(0, CHUNK - pad)
             for key, arr in (("value", val), ("grad", grad), ("flags", flags), ("rate", rate), ("error", err)):
                 out[key].append(np.asarray(arr)[keep])
@@ -108,7 +111,7 @@ def _finite_differences(group, row, value, grad):
     def at(c, step):
         y = xf.copy()
         y[c] += step
-        return float(group.single(y, xo, group.template))
+        return float(group.single(y, xo))
 
     for c, key in enumerate(group.free):
         x, g = float(xf[c]), float(grad[c])

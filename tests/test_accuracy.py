@@ -55,7 +55,10 @@ class _Template:
             result = rates.rate_result(m)
             return jnp.log(rates.events_per_year(m, result.rate)), (result.rate, result.error, result.flags)
 
-        self._run = jax.jit(jax.vmap(jax.value_and_grad(f, has_aux=True), in_axes=(0, 0, None)))
+        # The template closed over, as `cnbfluor scan` and `optimize` use it (so
+        # the separable momentum rule is the one tested where m_j = 0).
+        model = self.model
+        self._run = jax.jit(jax.vmap(jax.value_and_grad(lambda xf, xo: f(xf, xo, model), has_aux=True)))
 
     def rows(self, group):
         xf = np.array([D.free_values(d, self.free, self.scenario) for d in group])
@@ -70,7 +73,7 @@ class _Template:
             pad = CHUNK - len(a)
             a = np.concatenate([a, np.repeat(a[:1], pad, 0)])
             b = np.concatenate([b, np.repeat(b[:1], pad, 0)])
-            (val, (rate, err, flags)), grad = self._run(jnp.asarray(a), jnp.asarray(b), self.model)
+            (val, (rate, err, flags)), grad = self._run(jnp.asarray(a), jnp.asarray(b))
             outs.append([np.asarray(x)[: CHUNK - pad] for x in (val, grad, rate, err, flags)])
         return [np.concatenate(parts) for parts in zip(*outs)]
 
