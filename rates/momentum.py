@@ -139,7 +139,8 @@ class AbstractContinuousMomentum(AbstractMomentum):
         of an edge either panel may be returned: the partial panel is then
         of zero width (to rounding), so the integral is the same."""
         n = len(self.table_edges) - 1
-        u = n * self.table_map(jnp.clip(x, 0.0, self.panel_edges[-1])) / self.table_map(self.panel_edges[-1])
+        end = self.table_edges[-1]
+        u = n * self.table_map(jnp.clip(x, 0.0, end)) / self.table_map(end)
         index = jnp.ceil(u) - 1.0 if upper else jnp.floor(u)
         return jnp.clip(index, 0, n - 1).astype(jnp.int32)
 
@@ -179,12 +180,12 @@ class FermiDirac(AbstractContinuousMomentum):
     temperature: jax.Array = eqx.field(converter=_as_float)
     # p^2 exp(-p/T) at the last edge, 42 T, is 1e-15 of its peak.
     panel_edges = (0.0, 1.0, 2.5, 4.0, 6.0, 9.0, 14.0, 22.0, 42.0)
-    # -d ln f / dx -> 1: 30 panels of width 1.4 T (f falls by e^1.4 across one).
-    table_edges = _table_edges(lambda x: x, 42.0, 30)
-
     @staticmethod
     def table_map(x):
         return x
+
+    # -d ln f / dx -> 1: 30 panels of width 1.4 T (f falls by e^1.4 across one).
+    table_edges = _table_edges(table_map, 42.0, 30)
 
     def describe(self):
         return f"fermi-dirac (T = {float(self.temperature):.4g} eV)"
@@ -212,13 +213,13 @@ class Maxwellian(AbstractContinuousMomentum):
 
     sigma: jax.Array = eqx.field(converter=_as_float)
     panel_edges = (0.0, 0.6, 1.2, 1.8, 2.5, 3.3, 4.3, 6.0, 9.0)
-    # -d ln f / dx = x: panels of width ~1 / (1/0.6 + x/1.4) sigma (f falls by
-    # at most ~e^1.4 across one, and they are no wider than 0.6 sigma).
-    table_edges = _table_edges(lambda x: x / 0.6 + x**2 / 2.8, 9.0, 44)
-
     @staticmethod
     def table_map(x):
         return x / 0.6 + x**2 / 2.8
+
+    # -d ln f / dx = x: panels of width ~1 / (1/0.6 + x/1.4) sigma (f falls by
+    # at most ~e^1.4 across one, and they are no wider than 0.6 sigma).
+    table_edges = _table_edges(table_map, 9.0, 44)
 
     def describe(self):
         return f"maxwellian (sigma = {float(self.sigma):.4g} eV)"

@@ -23,8 +23,8 @@ Gauss-Kronrod panels with its error estimate (`rates.quadrature`):
   and neither A depends on omega. The distribution's fixed panels
   `table_edges` (units of its scale) are integrated once per design; per
   photon energy only the two partial panels that hold p_lo and p_up are,
-  2 (2n + 1) nodes, and the whole panels between them are a masked sum of
-  the table. Writing E_i - m_i = p^2 / (E_i + m_i) keeps the small kinetic
+  2 (2n + 1) nodes, and the whole panels between them are the difference
+  of two rows of the table's suffix sums. Writing E_i - m_i = p^2 / (E_i + m_i) keeps the small kinetic
   term free of cancellation.
 
 `momentum_integral` picks the separable rule when m_j is known to be zero
