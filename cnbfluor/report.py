@@ -4,6 +4,8 @@ The JSON keys `rate_per_year`, `rest_rate_per_year` and `roots` (each with
 `k_eV`, `omega_eV`, `dk`, `group_velocity`) are a public contract.
 """
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -85,7 +87,8 @@ def rate_report(model: rates.RateModel, scenario=None, source: str = "") -> dict
     }
     if model.grating is not None:
         g = model.grating
-        report["grating"] = {"wavenumber_eV": float(g.wavenumber), "depth": float(g.depth)}
+        report["grating"] = {"wavenumber_eV": float(g.wavenumber), "depth": float(g.depth),
+                             "angle_deg": 0.0 if g.angle is None else math.degrees(float(g.angle))}
     if model.detector.declared:
         report["detected_rate_per_year"] = float(rates.events_per_year(model, detected))
         # Mean escape probability of the emitted photons: detection with a
@@ -133,7 +136,8 @@ def format_rate_report(report: dict) -> str:
     ]
     if "grating" in report:
         g = report["grating"]
-        lines.insert(8, f"  grating          D = {g['wavenumber_eV']:.6g} eV along the axis, depth h = {g['depth']:.3g}")
+        where = "along the axis" if g["angle_deg"] == 0.0 else f"at {g['angle_deg']:.4g} deg to the axis"
+        lines.insert(8, f"  grating          D = {g['wavenumber_eV']:.6g} eV {where}, depth h = {g['depth']:.3g}")
     if "detected_rate_per_year" in report:
         lines.append(
             f"  detected (escape x efficiency x window)   {report['detected_rate_per_year']:.6g} /yr"

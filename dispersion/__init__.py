@@ -35,6 +35,8 @@ from ._uniaxial import AbstractMode as AbstractMode
 from ._uniaxial import AbstractUniaxial as AbstractUniaxial
 from ._uniaxial import Birefringent as Birefringent
 from ._uniaxial import Isotropic as Isotropic
+from ._uniaxial import NO_EDGE as NO_EDGE
+from ._uniaxial import S_FAR as S_FAR
 
 __all__ = [
     "AbstractBandInK",
@@ -44,6 +46,8 @@ __all__ = [
     "AbstractUniaxial",
     "Birefringent",
     "Isotropic",
+    "NO_EDGE",
+    "S_FAR",
     "POLARIZATIONS",
     "Stack",
     "as_float",

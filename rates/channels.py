@@ -23,6 +23,7 @@ import math
 
 import equinox as eqx
 import jax
+import numpy as np
 
 from .constants import ELEMENTARY_CHARGE, FERMI_CONSTANT
 from ..dispersion import as_float as _as_float
@@ -64,17 +65,33 @@ class Medium(eqx.Module):
 
 
 class Grating(eqx.Module):
-    """A periodic dipole density n_d(x) = n_d0 [1 + h cos(D . x)], D along the medium's axis.
+    """A periodic dipole density n_d(x) = n_d0 [1 + h cos(D . x)].
 
     Its Fourier components are n_d0 at G = 0 and h n_d0 / 2 at G = +-D; the
     coherent rate is quadratic in n_d, so the G = +-D terms weigh h^2/4 each
     (PHYSICS.md Sec. 9; the paper's grating after its Eq. 14).
 
-    **Fields:** `wavenumber` D = 2 pi / period (eV); `depth` h in [0, 1].
+    **Fields:** `wavenumber` |D| = 2 pi / period (eV); `depth` h in [0, 1];
+    `angle`: between D and the medium's axis z (radians), or None (the
+    default) for D along the axis. A tilted D makes |k - D| depend on the
+    azimuth of k about the axis, and the rate gains an azimuthal integral
+    (`rates.phase_matching`), tens of times dearer: None keeps the axial path
+    whatever the tracing (a model passed to `jax.jit` has every leaf traced).
     """
 
     wavenumber: jax.Array = eqx.field(converter=_as_float)
     depth: jax.Array = eqx.field(converter=_as_float)
+    angle: jax.Array | None = eqx.field(converter=lambda a: None if a is None else _as_float(a), default=None)
+
+    def tilted(self) -> bool:
+        """Whether the rate needs the azimuthal integral: False for no angle and for a concrete
+        angle with |sin(angle)| <= 1e-12 (along the axis), True for any other and a traced one."""
+        if self.angle is None:
+            return False
+        if isinstance(self.angle, jax.core.Tracer):
+            return True
+        # numpy: a jnp comparison inside jit is traced; sin(pi) is 1.2e-16, not 0.
+        return abs(math.sin(float(np.asarray(self.angle)))) > 1e-12
 
 
 def channel_strength(medium: Medium, mixing_squared, omega, k):

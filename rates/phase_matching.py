@@ -41,7 +41,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..dispersion import AbstractBranch, AbstractUniaxial, Isotropic
+from ..dispersion import NO_EDGE, AbstractBranch, AbstractUniaxial, Isotropic
 from .kinematics import _safe_sqrt as _floored_sqrt
 from .average import (
     NO_REST_ROOT,
@@ -66,6 +66,8 @@ _SHELL_GRID = 33
 _SHELL_STEPS = 20
 #: Crossings of each shell radius kept per contour (static).
 _SHELL_CROSSINGS = 2
+#: Photon energies evaluated together on the tilted-grating path (static; memory ~ this x contour x azimuth nodes).
+AZIMUTH_BATCH = 64
 
 
 def as_uniaxial(dispersion) -> AbstractUniaxial:
@@ -79,12 +81,33 @@ def needs_three_d(model) -> bool:
 
 
 def grating_terms(model):
-    """`((G, c_G), ...)`: the momenta the medium takes up (eV, along the axis) and their weights; G = 0 first."""
+    """`((G_z, G_perp, c_G), ...)`: the momenta the medium takes up and their weights; G = 0 first.
+
+    G_z (eV) is along the axis; G_perp (eV, >= 0) across it, or None for a
+    grating along the axis (static: then no azimuthal integral is needed).
+    Over the half contour k_z >= 0 the -D term is the mirror of +D with G_z
+    -> -G_z and the same G_perp (docs/architecture.md).
+    """
     g = model.grating
     if g is None:
-        return ((0.0, 1.0),)
+        return ((0.0, None, 1.0),)
     side = 0.25 * g.depth**2
-    return ((0.0, 1.0), (g.wavenumber, side), (-g.wavenumber, side))
+    if not g.tilted():
+        return ((0.0, None, 1.0), (g.wavenumber, None, side), (-g.wavenumber, None, side))
+    along, across = g.wavenumber * jnp.cos(g.angle), g.wavenumber * jnp.abs(jnp.sin(g.angle))
+    return ((0.0, None, 1.0), (along, across, side), (-along, across, side))
+
+
+def _offset_q2(s, kz, shift, perp):
+    """|q|^2 = (k_perp - perp)^2 + (k_z - shift)^2 (eV^2): |k - G|^2 in the plane of G (perp None: G on the axis)."""
+    if perp is None:
+        return s + (kz - shift) ** 2
+    return (_floored_sqrt(s) - perp) ** 2 + (kz - shift) ** 2
+
+
+def _offset_q(s, kz, shift, perp):
+    """|q| of `_offset_q2`, eV (floored: finite gradients at q = 0)."""
+    return jnp.sqrt(jnp.maximum(_offset_q2(s, kz, shift, perp), 1e-300))
 
 
 class _EndBranch(AbstractBranch):
@@ -94,6 +117,12 @@ class _EndBranch(AbstractBranch):
     mode: object
     end: int = eqx.field(static=True)
     shift: jax.Array
+    #: Signed transverse offset of G in its plane (eV; None: G on the axis).
+    perp: jax.Array | None = None
+
+    @property
+    def max_roots(self):
+        return self.mode.end_roots
 
     def omega_window(self):
         return self.mode.omega_window()
@@ -105,7 +134,7 @@ class _EndBranch(AbstractBranch):
         omega = jnp.asarray(omega, dtype=float)
         s = self._s(omega)
         kz = self.mode.axial_wavenumber(omega, s)
-        return jnp.sqrt(jnp.maximum(s + (kz - self.shift) ** 2, 1e-300))
+        return _offset_q(s, kz, self.shift, self.perp)
 
 
 class _AxialBranch(AbstractBranch):
@@ -113,6 +142,7 @@ class _AxialBranch(AbstractBranch):
 
     branch: AbstractBranch
     shift: jax.Array
+    perp: jax.Array | None = None
 
     def omega_window(self):
         return self.branch.omega_window()
@@ -121,13 +151,18 @@ class _AxialBranch(AbstractBranch):
         return self.branch.bracket_grid(n)
 
     def wavenumber(self, omega):
-        return jnp.abs(self.branch.wavenumber(omega) - self.shift)
+        if self.perp is None:
+            return jnp.abs(self.branch.wavenumber(omega) - self.shift)
+        return jnp.sqrt((self.branch.wavenumber(omega) - self.shift) ** 2 + self.perp**2)
 
 
-def _end_branches(mode, shift):
-    if mode.explicit_ends:
-        return (_EndBranch(mode, 0, shift), _EndBranch(mode, 1, shift))
-    return (_AxialBranch(mode.axis_branch(), shift),)
+def _end_branches(mode, shift, perp=None):
+    """Branches whose photon roots are the kinks of T_s(omega): |q| at the contour's ends
+    (with a tilted G, at the nearest and farthest azimuth of each end)."""
+    if not mode.explicit_ends:
+        return (_AxialBranch(mode.axis_branch(), shift, perp),)
+    offsets = (None,) if perp is None else (perp, -perp)
+    return tuple(_EndBranch(mode, end, shift, o) for o in offsets for end in (0, 1))
 
 
 #: A gap longer than this many contour lengths is treated as none (the map is then linear).
@@ -190,20 +225,22 @@ def _shell_radii(model, omega):
     return jnp.stack(radii, axis=-1)
 
 
-def _shell_crossings(mode, omega, ends, shift, radii):
+def _shell_crossings(mode, omega, ends, shift, radii, perp=None):
     """Contour parameters t where |q_G| crosses each shell radius (up to `_SHELL_CROSSINGS` each).
 
+    With a tilted G (`perp`: its signed transverse offset) |q_G| is taken at
+    one azimuth: the nearest (perp > 0) or the farthest (perp < 0).
     Not differentiated: the integrand is continuous across them (the shell's
     edges, and the kink of the p = 0 photon), so their motion changes the
     integral only by the quadrature error.
     """
     sg = jax.lax.stop_gradient
-    omega, ends, radii, mode, shift = sg((omega, ends, radii, mode, shift))
+    omega, ends, radii, mode, shift, perp = sg((omega, ends, radii, mode, shift, perp))
 
     def q2(t):
         s, _ = _contour_map(t, *(e[..., None] for e in ends))
         kz = mode.axial_wavenumber(omega[..., None], s)
-        return s + (kz - shift) ** 2
+        return _offset_q2(s, kz, shift, perp)
 
     t_grid = jnp.linspace(0.0, 1.0, _SHELL_GRID)
     values = q2(jnp.broadcast_to(t_grid, omega.shape + (_SHELL_GRID,)))
@@ -233,24 +270,58 @@ def _shell_crossings(mode, omega, ends, shift, radii):
     return jnp.stack(out, axis=-1)
 
 
-def _contour_integral(model, mode, omega, shift):
+def _azimuth_nodes(s, kz, shift, perp, radii, order):
+    """Gauss-Kronrod nodes in the azimuth phi in [0, pi] of k_perp about a tilted G, and |q| there.
+
+    |q|^2 = A - B cos(phi) with A = s + (k_z - shift)^2 + perp^2, B = 2 perp k_perp;
+    the panels split where |q| crosses a shell radius (closed form, not
+    differentiated: the integrand is continuous there).
+
+    **Returns:** `(q, w_kronrod, w_gauss)`, shape `s.shape + (P, 2 order + 1)`, weights summing to 1.
+    """
+    sg = jax.lax.stop_gradient
+    big_a = s + (kz - shift) ** 2 + perp**2
+    big_b = 2.0 * perp * _floored_sqrt(s)
+    r2 = sg(radii**2)
+    a_, b_ = sg(big_a)[..., None], sg(big_b)[..., None]
+    cos_r = jnp.clip((a_ - r2) / jnp.maximum(b_, 1e-300), -1.0, 1.0)
+    phi_r = jnp.arccos(cos_r)
+    edges = jnp.sort(jnp.concatenate([jnp.zeros_like(phi_r[..., :1]), phi_r, jnp.full_like(phi_r[..., :1], jnp.pi)],
+                                     axis=-1), axis=-1)
+    phi, w_k, w_g = panel_nodes(edges, order)
+    q2 = big_a[..., None, None] - big_b[..., None, None] * jnp.cos(phi)
+    return jnp.sqrt(jnp.maximum(q2, 1e-300)), w_k / jnp.pi, w_g / jnp.pi
+
+
+def _contour_integral(model, mode, omega, shift, perp=None):
     """T_s(omega) for one grating term (before its weight c_G), and its error estimate.
+
+    `shift` is G_z and `perp` G_perp (None: G on the axis; see `grating_terms`).
 
     **Returns:** `(values, errors)`, shaped as `omega` (1-D).
     """
     nu = model.neutrinos
     dist = model.momentum
     m_i, m_j = nu.m_initial, nu.m_final
-    panels, order = model.quadrature.contour_panels, model.quadrature.contour_order
+    panels, order = model.quadrature.contour_panels, model.quadrature.contour_order + mode.extra_contour_order
     # omega = 0 (a band's lower end) has no contour; keep it out of every
     # formula (double where), so that no infinity reaches the gradient.
     positive = omega > 0.0
     omega = jnp.where(positive, omega, 1.0)
     s_lo, s_hi, gap_lo, gap_hi = mode.perp_interval(omega)
-    s_hi = jnp.maximum(s_hi, s_lo)
-    ends = (s_lo, s_hi, gap_lo, gap_hi)
     radii = _shell_radii(model, omega)
-    crossings = _shell_crossings(mode, omega, ends, shift, radii)
+    # Beyond the kinematic shell's outer radius S vanishes: |q| >= k_perp - G_perp,
+    # so the contour ends there (exactly; open hyperbolic contours need it).
+    cut = (jnp.max(jax.lax.stop_gradient(radii), axis=-1) + (0.0 if perp is None else perp)) ** 2
+    beyond = s_hi > cut
+    s_hi = jnp.maximum(jnp.where(beyond, cut, s_hi), s_lo)
+    gap_hi = jnp.where(beyond, NO_EDGE, gap_hi)
+    ends = (s_lo, s_hi, gap_lo, gap_hi)
+    if perp is None:
+        crossings = _shell_crossings(mode, omega, ends, shift, radii)
+    else:
+        crossings = jnp.concatenate([_shell_crossings(mode, omega, ends, shift, radii, o) for o in (perp, -perp)],
+                                    axis=-1)
     uniform = jnp.broadcast_to(jnp.linspace(0.0, 1.0, panels + 1), omega.shape + (panels + 1,))
     edges = jnp.sort(jnp.concatenate([uniform, crossings], axis=-1), axis=-1)
     t, w_k, w_g = panel_nodes(edges, order)  # (n, P, 2 order + 1)
@@ -259,12 +330,15 @@ def _contour_integral(model, mode, omega, shift):
     kz = mode.axial_wavenumber(w, s)
     slope = mode.axial_slope(w, s)
     k = jnp.sqrt(jnp.maximum(s + kz**2, 1e-300))
-    q = jnp.sqrt(jnp.maximum(s + (kz - shift) ** 2, 1e-300))
     coupling = channel_strength(model.medium, nu.mixing_squared(), w, k) / k**2
-    jacobian = 0.25 * slope * coupling * ds_dt / q
+    jacobian = 0.25 * slope * coupling * ds_dt
+    if perp is None:
+        q = _offset_q(s, kz, shift, None)
+    else:
+        q, w_phi, e_phi = _azimuth_nodes(s, kz, shift, perp, radii[:, None, None, :], order)
+    shape = q.shape
 
-    shape = s.shape
-    w_flat = jnp.broadcast_to(w, shape).ravel()
+    w_flat = jnp.broadcast_to(w if perp is None else w[..., None, None], shape).ravel()
     p_lo, p_hi = allowed_momenta(w_flat, q.ravel(), m_i, m_j)
     if dist.support == "point":
         p0 = dist.momentum
@@ -278,12 +352,21 @@ def _contour_integral(model, mode, omega, shift):
         open_ = p_lo < p_up
         inner = jnp.where(open_, inner, 0.0)
         inner_error = jnp.where(open_, inner_error, 0.0)
-    values = jacobian * inner.reshape(shape)
+    sg = jax.lax.stop_gradient
+    per_q = inner.reshape(shape) / q
+    inner_per_q = sg(inner_error.reshape(shape) / q)
+    if perp is None:
+        mean, inner_mean, azimuth_error = per_q, inner_per_q, 0.0
+    else:
+        # The azimuthal average and its error.
+        mean = jnp.sum(w_phi * per_q, axis=(-2, -1))
+        inner_mean = jnp.sum(sg(jnp.abs(w_phi)) * inner_per_q, axis=(-2, -1))
+        azimuth_error = jnp.sum(panel_error(sg(per_q), sg(w_phi), sg(e_phi)), axis=-1)
+    values = jacobian * mean
     live = positive & (s_hi > s_lo)
     total = jnp.where(live, jnp.sum(w_k * values, axis=(-2, -1)), 0.0)
-    sg = jax.lax.stop_gradient
     error = jnp.sum(panel_error(sg(values), sg(w_k), sg(w_g)), axis=-1) + jnp.sum(
-        sg(jnp.abs(w_k * jacobian) * inner_error.reshape(shape)), axis=(-2, -1)
+        sg(jnp.abs(w_k * jacobian) * (inner_mean + azimuth_error)), axis=(-2, -1)
     )
     return total, jnp.where(live, error, 0.0)
 
@@ -307,10 +390,11 @@ def _mode_integral(model, mode, terms, energy, gamma):
     cc = jnp.concatenate([jnp.zeros(1), jnp.tile(jnp.array([-1.0, 1.0]), momenta.shape[0])])
     points, complete = [], True
     omega_0, v_0 = jnp.inf, jnp.inf
-    for index, (shift, _) in enumerate(terms):
-        for branch in _end_branches(mode, jnp.asarray(shift, dtype=float)):
+    for index, (shift, perp, _) in enumerate(terms):
+        for branch in _end_branches(mode, jnp.asarray(shift, dtype=float), perp):
             roots = jax.vmap(
-                lambda p_, c_, br=branch: photon_roots(br, m_i, m_j, p_, c_, n_grid=q.root_grid, max_roots=2)
+                lambda p_, c_, br=branch: photon_roots(br, m_i, m_j, p_, c_, n_grid=q.root_grid,
+                                                    max_roots=br.max_roots)
             )(pp, cc)
             complete = complete & jnp.all(roots.complete)
             points.append(jnp.where(roots.valid, roots.omega, a).ravel())
@@ -343,8 +427,15 @@ def _mode_integral(model, mode, terms, energy, gamma):
     shape = omega.shape
     spectrum = jnp.zeros(omega.size)
     inner_error = jnp.zeros(omega.size)
-    for shift, weight in terms:
-        t, e = _contour_integral(model, mode, omega.ravel(), jnp.asarray(shift, dtype=float))
+    for shift, perp, weight in terms:
+        shift = jnp.asarray(shift, dtype=float)
+        if perp is None:
+            t, e = _contour_integral(model, mode, omega.ravel(), shift)
+        else:
+            # The azimuthal integral multiplies every contour node by its own
+            # nodes: photon energies go through in batches to bound the memory.
+            t, e = jax.lax.map(lambda w: tuple(r[0] for r in _contour_integral(model, mode, w[None], shift, perp)),
+                               omega.ravel(), batch_size=AZIMUTH_BATCH)
         spectrum = spectrum + weight * t
         inner_error = inner_error + weight * e
     values = spectrum.reshape(shape) * jacobian

@@ -30,6 +30,14 @@ BAD = {
                                 '[conventions]\ndk = "paper"\n', "conventions.dk", '"exact"'),
     "rest with a stack": ('[dispersion]\nmodel = "bragg"\nn1 = 1.5\nn2 = 2.0\nd1_um = 10.655\nd2_um = 7.991\n'
                           '[momentum]\ndistribution = "rest"\n', "momentum.distribution", "fermi-dirac"),
+    "angle out of range": ("[grating]\nperiod_um = 20.0\nangle_deg = 200.0\n", "grating.angle_deg", "in [0, 180]"),
+    "angle without period": ("[grating]\nangle_deg = 30.0\n", "grating.angle_deg", "grating.period_um"),
+    "lossy crystal pole": ('[dispersion]\nmodel = "birefringent"\neps_perp = 2.25\neps_par = 2.4\n'
+                           "poles_par = [{delta_eps = 0.5, omega_T_eV = 0.02, gamma_eV = 1e-6}]\n",
+                           "dispersion.poles_par.0.gamma_eV", "allowed: 0"),
+    "crystal pole above 2 m_i": ('[dispersion]\nmodel = "birefringent"\neps_perp = 2.25\neps_par = 2.4\n'
+                                 "poles_perp = [{delta_eps = 0.5, omega_T_eV = 0.5}]\n",
+                                 "dispersion.poles_perp.0.omega_T_eV", "below 2 m_i"),
     "stack without an axial root": ('[dispersion]\nmodel = "bragg"\nn1 = 1.5\nn2 = 2.0\nd1_um = 11.2\nd2_um = 8.4\n'
                                     "bands = 1\n", "dispersion", "no photon root at p = 0"),
 }
@@ -77,10 +85,10 @@ def test_fig2_3d_contours_lie_on_the_modes_and_the_shell_is_kinematic():
         np.testing.assert_allclose(np.cos(kz * float(stack.period)), f, atol=1e-9)
         # It starts on the axis at the p = 0 root.
         assert kp[0] == 0.0 and kz[0] == pytest.approx(data.intersections[0].k, rel=1e-9)
-    (g, r_lo, r_rest, r_hi), = three_d.shells
+    (g, g_perp, r_lo, r_rest, r_hi), = three_d.shells
     nu = model.neutrinos
     m_i, m_j, w = float(nu.m_initial), float(nu.m_final), data.level_spacing
-    assert g == 0.0 and r_rest == pytest.approx(np.sqrt((m_i - w) ** 2 - m_j**2))
+    assert g == 0.0 and g_perp == 0.0 and r_rest == pytest.approx(np.sqrt((m_i - w) ** 2 - m_j**2))
     p_lo, _, p_hi = data.momenta
     assert r_lo < r_rest < r_hi and r_hi == pytest.approx(np.sqrt((np.hypot(m_i, p_hi) - w) ** 2 - m_j**2) + p_hi)
 
@@ -112,3 +120,21 @@ def test_gradients_through_the_grating_keys_match_finite_differences():
         fd = (float(f({**keys, key: value + h})) - float(f({**keys, key: value - h}))) / (2 * h)
         assert np.isfinite(float(grad[key]))
         assert float(grad[key]) == pytest.approx(fd, rel=1e-3, abs=1e-6 * abs(float(f(keys))) / value)
+
+
+def test_fig2_of_a_tilted_grating_centres_the_shells_on_g(tmp_path):
+    """The contour panel of a tilted grating: shells about +-G in the plane of the axis and G; JSON and title."""
+    model = model_of(**{"dispersion.model": "birefringent", "dispersion.eps_perp": 2.25, "dispersion.eps_par": 2.4,
+                        "dispersion.poles_par": [{"delta_eps": 0.25, "omega_T_eV": 0.0175}],
+                        "grating.period_um": 80.0, "grating.angle_deg": 40.0})
+    assert model.grating.tilted() and float(model.grating.angle) == pytest.approx(np.radians(40.0))
+    data = fig2_data(model)
+    d = float(model.grating.wavenumber)
+    shells = data.three_d.shells
+    c, s_ = d * np.cos(np.radians(40.0)), d * np.sin(np.radians(40.0))
+    assert [tuple(s[:2]) for s in shells] == [(0.0, 0.0), pytest.approx((c, s_)), pytest.approx((-c, -s_))]
+    assert "40° to the axis" in data.title and "1 lossless pole" in data.title
+    # The open (hyperbolic) contour is drawn out to beyond the farthest shell, not to S_FAR.
+    reach = max(np.hypot(s[0], s[1]) + s[4] for s in shells)
+    for _, kp, _ in data.three_d.contours:
+        assert np.max(kp) <= 1.5 * reach + 1e-12

@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import dispersion as _disp
-from ..dispersion import AbstractBandInK
+from ..dispersion import S_FAR, AbstractBandInK
 from ..rates import as_uniaxial, dispersion_roots, level_spacing, needs_three_d, rest_roots
 from ..rates.phase_matching import grating_terms
 from ..rates.constants import BOLTZMANN, length_from_um
@@ -85,9 +85,11 @@ class Contours:
     - `across`: per mode `(label, k_perp, omega)`: the mode's dispersion at the
       far end of its contour (k_z = 0 for the lowest band: across the axis).
     - `contours`: per mode `(label, k_perp, k_z)`: the iso-frequency contour at E_vg.
-    - `shells`: per grating term `(G, r_lo, r_rest, r_hi)`: the momentum transfers
-      |q| = |k - G z| that relic momenta between the 5% and 95% points of |p|
-      can take up at omega = E_vg (an annulus about k = G z), and the p = 0 one.
+    - `shells`: per grating term `(G_z, G_perp, r_lo, r_rest, r_hi)`: the momentum
+      transfers |q| = |k - G| that relic momenta between the 5% and 95% points of
+      |p| can take up at omega = E_vg (an annulus about k = G, drawn in the
+      plane of the axis and G), and the p = 0 one. G_perp = 0 for a grating
+      along the axis.
     """
 
     across: tuple
@@ -168,7 +170,10 @@ def _dispersion_words(disp):
         return (rf"Bragg stack at every angle (TE, TM), $n_1 = {f(disp.n1):.4g}$, $n_2 = {f(disp.n2):.4g}$, "
                 rf"period {f(disp.period) / length_from_um(1.0):.4g} µm")
     if isinstance(disp, _disp.Birefringent):
-        return rf"Birefringent crystal, $\varepsilon_\perp = {f(disp.eps_perp):.4g}$, $\varepsilon_\parallel = {f(disp.eps_par):.4g}$"
+        poles = disp.omega_T_perp.shape[0] + disp.omega_T_par.shape[0]
+        extra = f" ({poles} lossless pole{'s' if poles != 1 else ''})" if poles else ""
+        return (rf"Birefringent crystal, $\varepsilon_\perp = {f(disp.eps_perp):.4g}$, "
+                rf"$\varepsilon_\parallel = {f(disp.eps_par):.4g}${extra}")
     if isinstance(disp, _disp.Bragg):
         return rf"Bragg stack, $n_1 = {f(disp.n1):.4g}$, $n_2 = {f(disp.n2):.4g}$ (effective medium)"
     if isinstance(disp, _disp.TightBinding):
@@ -199,7 +204,10 @@ def figure_title(model):
     transition = rf"$\nu_{{{nu.initial}}} \to \nu_{{{nu.final}}}$"
     words = _dispersion_words(model.dispersion)
     if model.grating is not None:
-        words += rf", grating $D$ = {_energy(float(model.grating.wavenumber))}, $h = {float(model.grating.depth):.3g}$"
+        g = model.grating
+        words += rf", grating $D$ = {_energy(float(g.wavenumber))}, $h = {float(g.depth):.3g}$"
+        if g.tilted():
+            words += rf" at {math.degrees(float(g.angle)):.3g}° to the axis"
     return f"{words}\n{transition}, {_momentum_words(model.momentum)}"
 
 
@@ -266,24 +274,30 @@ def contour_data(model, energy, momenta, w_range, n=400):
     # Compiled once per mode type: op by op, the band-edge bisections dispatch thousands of small ops.
     interval = jax.jit(lambda mode, w: mode.perp_interval(w))
     axial = jax.jit(lambda mode, w, s: mode.axial_wavenumber(w, s))
+    p = np.linspace(momenta[0], momenta[1], 201)
+    k_r = np.sqrt(np.maximum((np.sqrt(m_i**2 + p**2) - energy) ** 2 - m_j**2, 0.0))
+    rest = float(np.sqrt(max((m_i - energy) ** 2 - m_j**2, 0.0)))
+    shell = (float(np.min(np.abs(k_r - p))), rest, float(np.max(k_r + p)))
+    shells = [(float(g), 0.0 if perp is None else float(perp), *shell) for g, perp, _ in grating_terms(model)]
+    if any(sh[1] for sh in shells):
+        # Drawn in the plane of the axis and G: the -D term's centre is the mirror of +D's.
+        shells[2] = (-shells[1][0], -shells[1][1], *shell)
+    # Open (hyperbolic) contours are drawn out to beyond the farthest shell.
+    reach = 1.5 * max(float(np.hypot(g, g_perp)) + shell[2] for g, g_perp, *_ in shells)
     across, contours = [], []
     for mode in medium.modes():
         label = mode.describe()
         lo, hi = (float(x) for x in mode.omega_window())
         omega = np.linspace(max(lo, w_range[0]), min(hi, w_range[1]), n)[1:]
         _, s_hi, _, _ = (np.asarray(x) for x in interval(mode, jnp.asarray(omega)))
-        keep = s_hi > 0
+        keep = (s_hi > 0) & (s_hi < S_FAR)
         across.append((label, np.sqrt(s_hi[keep]), omega[keep]))
         s_lo, s_top, _, _ = (float(x[0]) for x in interval(mode, jnp.asarray([energy])))
+        s_top = min(s_top, max(reach**2, s_lo))
         if s_top > s_lo:
             s = np.linspace(s_lo, s_top, n)
             kz = np.asarray(axial(mode, jnp.asarray(energy), jnp.asarray(s)))
             contours.append((label, np.sqrt(s), kz))
-    p = np.linspace(momenta[0], momenta[1], 201)
-    k_r = np.sqrt(np.maximum((np.sqrt(m_i**2 + p**2) - energy) ** 2 - m_j**2, 0.0))
-    rest = float(np.sqrt(max((m_i - energy) ** 2 - m_j**2, 0.0)))
-    shell = (float(np.min(np.abs(k_r - p))), rest, float(np.max(k_r + p)))
-    shells = [(float(g), *shell) for g, _ in grating_terms(model)]
     return Contours(tuple(across), tuple(contours), tuple(shells))
 
 
@@ -400,24 +414,28 @@ def _draw_contours(ax, data: Fig2Data):
     resonance for relic momenta between the 5% and 95% points.
     """
     three_d = data.three_d
-    theta = np.linspace(-0.5 * np.pi, 0.5 * np.pi, 721)
+    # A tilted grating breaks the symmetry about the axis: draw the whole plane of the axis and G.
+    tilted = any(sh[1] for sh in three_d.shells)
+    theta = np.linspace(-np.pi, np.pi, 1441) if tilted else np.linspace(-0.5 * np.pi, 0.5 * np.pi, 721)
     reach = [0.0]
-    for j, (g, r_lo, r_rest, r_hi) in enumerate(three_d.shells):
-        # The annulus r_lo <= |k - g z| <= r_hi, drawn as its polar band in k_perp >= 0.
-        outer = np.stack([r_hi * np.cos(theta), g + r_hi * np.sin(theta)])
-        inner = np.stack([r_lo * np.cos(theta[::-1]), g + r_lo * np.sin(theta[::-1])])
+    for j, (g, g_perp, r_lo, r_rest, r_hi) in enumerate(three_d.shells):
+        # The annulus r_lo <= |k - G| <= r_hi (its polar band in k_perp >= 0 when G is on the axis).
+        outer = np.stack([g_perp + r_hi * np.cos(theta), g + r_hi * np.sin(theta)])
+        inner = np.stack([g_perp + r_lo * np.cos(theta[::-1]), g + r_lo * np.sin(theta[::-1])])
         ring = np.concatenate([outer, inner], axis=1)
         ax.fill(ring[0], ring[1], color="tab:orange", alpha=0.22, lw=0, gid="shell",
                 label=r"kinematic shell, 5–95% of $|p|$" if j == 0 else None)
-        ax.plot(r_rest * np.cos(theta), g + r_rest * np.sin(theta), color="tab:red", lw=0.9, ls=":",
-                label=r"$|k - G\hat z|$ of the $p = 0$ photon" if j == 0 else None)
-        reach.append(abs(g) + r_hi)
+        ax.plot(g_perp + r_rest * np.cos(theta), g + r_rest * np.sin(theta), color="tab:red", lw=0.9, ls=":",
+                label=r"$|k - G|$ of the $p = 0$ photon" if j == 0 else None)
+        reach.append(float(np.hypot(g, g_perp)) + r_hi)
     for i, (label, kp, kz) in enumerate(three_d.contours):
-        ax.plot(kp, kz, color=_MODE_COLORS[i % len(_MODE_COLORS)], lw=1.8, gid="contour",
-                label=f"{label} at $E_{{vg}}$")
+        color = _MODE_COLORS[i % len(_MODE_COLORS)]
+        ax.plot(kp, kz, color=color, lw=1.8, gid="contour", label=f"{label} at $E_{{vg}}$")
+        if tilted:
+            ax.plot(-kp, kz, color=color, lw=1.8, gid="contour")
         reach.append(float(np.max(np.hypot(kp, kz))) if kp.size else 0.0)
     top = 1.1 * max(reach)
-    ax.set_xlim(0.0, top)
+    ax.set_xlim(-top if tilted else 0.0, top)
     ax.set_ylim(-top if len(three_d.shells) > 1 else 0.0, top)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel(r"$k_\perp$ [eV]")

@@ -58,7 +58,17 @@ def _dispersion_model(scenario: Scenario, m_initial: float):
         return _dispersion.make_dispersion(name, n_bands=s["dispersion.bands"], **params)
     elif name == "birefringent":
         # Photon energies stay below m_i plus the momentum spread.
-        return _dispersion.make_dispersion(name, omega_max=2.0 * m_initial, **params)
+        omega_max = 2.0 * m_initial
+        for axis in ("perp", "par"):
+            poles = s.get(f"dispersion.poles_{axis}", [])
+            if poles and not omega_max > poles[-1]["omega_T_eV"]:
+                raise ScenarioError(
+                    f"dispersion.poles_{axis}.{len(poles) - 1}.omega_T_eV: must lie below 2 m_i = {omega_max:.6g} eV "
+                    f"(the photon energies a relic neutrino reaches), got {poles[-1]['omega_T_eV']}"
+                )
+            params[f"delta_eps_{axis}"] = [p["delta_eps"] for p in poles]
+            params[f"omega_T_{axis}"] = [p["omega_T_eV"] for p in poles]
+        return _dispersion.make_dispersion(name, omega_max=omega_max, **params)
     elif name == "spline":
         return _dispersion.make_dispersion(
             name, knots=s["dispersion.k_knots_eV"], velocities=s["dispersion.group_velocities"], **params)
@@ -116,7 +126,11 @@ def _grating(scenario: Scenario):
     if "grating.period_um" not in scenario.values:
         return None
     fields = _fields(scenario, "grating")
-    return Grating(wavenumber=fields["wavenumber"], depth=fields["depth"])
+    # Along the axis (0 or 180 degrees) the grating has no angle leaf: the cheap axial path
+    # whatever the tracing; `with_parameters` sets one to scan or optimise the angle.
+    angle = fields.get("angle", 0.0)
+    return Grating(wavenumber=fields["wavenumber"], depth=fields["depth"],
+                   angle=None if abs(math.sin(angle)) <= 1e-12 else angle)
 
 
 def _jit_rest_roots(model):
@@ -242,5 +256,7 @@ def with_parameters(model: RateModel, values: dict) -> RateModel:
                 m = getattr(m, name)
             return m
 
-        model = eqx.tree_at(where, model, jnp.asarray(row.to_natural(value, model), dtype=float))
+        # is_leaf: an optional field left as None (a grating along the axis has no angle) takes the value.
+        model = eqx.tree_at(where, model, jnp.asarray(row.to_natural(value, model), dtype=float),
+                            is_leaf=lambda x: x is None)
     return model

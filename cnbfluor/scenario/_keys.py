@@ -51,6 +51,7 @@ TO_NATURAL: dict[str, Callable] = {
     "cm^-3": lambda x, m: const.per_cm3(x),
     "um": lambda x, m: const.length_from_um(x),
     "period": lambda x, m: 2.0 * math.pi / const.length_from_um(x),
+    "deg": lambda x, m: math.radians(x),
     "m^3": lambda x, m: const.length_from_m(x) ** 3,
     "K": lambda x, m: const.temperature_from_K(x),
     "ns": lambda x, m: const.width_from_ns(x),
@@ -213,9 +214,16 @@ KEYS: tuple[Key, ...] = (
     _d("bands", "", "pass bands from omega = 0 up that carry photons (bragg: each in TE and TM)", _STACKS,
        kind="integer",
        check=lambda i: 1 <= i <= 20, allowed="1 to 20", required=False, when_default=3),
-    _d("eps_perp", "", "permittivity across the optic axis (ordinary index sqrt(eps_perp))", ("birefringent",),
-       field="eps_perp"),
-    _d("eps_par", "", "permittivity along the optic axis", ("birefringent",), field="eps_par"),
+    _d("eps_perp", "", "permittivity across the optic axis (ordinary index sqrt(eps_perp)); with poles_perp its "
+       "high-frequency value", ("birefringent",), field="eps_perp"),
+    _d("eps_par", "", "permittivity along the optic axis; with poles_par its high-frequency value", ("birefringent",),
+       field="eps_par"),
+    _d("poles_perp", "", "lossless Lorentz oscillators of eps_perp(omega)", ("birefringent",), kind="poles",
+       check=None, required=False, default_text="none (constant)",
+       allowed="a list of {delta_eps > 0, omega_T_eV > 0} with omega_T increasing (gamma_eV = 0 only)"),
+    _d("poles_par", "", "lossless Lorentz oscillators of eps_par(omega)", ("birefringent",), kind="poles",
+       check=None, required=False, default_text="none (constant)",
+       allowed="a list of {delta_eps > 0, omega_T_eV > 0} with omega_T increasing (gamma_eV = 0 only)"),
     _d("k_knots_eV", "eV", "knots of the spline band", ("spline",), kind="list", check=None,
        allowed="2 or more increasing numbers > 0"),
     _d("group_velocities", "c", "group velocity at each knot", ("spline",), kind="list", check=None,
@@ -228,11 +236,14 @@ KEYS: tuple[Key, ...] = (
        required=False, default_text="wide enough for every root (tight-binding: 0)"),
     _d("k_max_eV", "eV", "upper edge of the k window", _WINDOWED, required=False,
        default_text="wide enough for every root (tight-binding: the zone edge pi/Lambda)"),
-    # [grating]: a periodic dipole density along the medium's axis (no table: none)
-    Key("grating.period_um", "number", "um", "period 2 pi / D of the dipole density n_d0 [1 + h cos(D z)]", None,
+    # [grating]: a periodic dipole density (no table: none)
+    Key("grating.period_um", "number", "um", "period 2 pi / |D| of the dipole density n_d0 [1 + h cos(D . x)]", None,
         _positive, POS, default_text="no grating", field=("grating", "wavenumber"), convert="period"),
     Key("grating.depth", "number", "", "modulation depth h (the G = +-D terms weigh h^2/4)", None,
         lambda h: 0 <= h <= 1, "in [0, 1]", default_text="1 (with a period)", field=("grating", "depth")),
+    Key("grating.angle_deg", "number", "deg", "angle between D and the medium's axis (the optic axis, the stack "
+        "normal); 0: along it, no azimuthal integral", None, lambda a: 0 <= a <= 180, "in [0, 180]",
+        default_text="0 (with a period)", field=("grating", "angle"), convert="deg"),
     # [detector]
     Key("detector.efficiency", "number", "", "photon detection efficiency", None, lambda x: 0 < x <= 1, "in (0, 1]",
         default_text="1", field=("detector", "efficiency")),
@@ -256,6 +267,10 @@ ITEM_FIELDS = {
     ("dispersion.poles", "delta_eps"): "delta_eps",
     ("dispersion.poles", "omega_T_eV"): "omega_T",
     ("dispersion.poles", "gamma_eV"): "gamma",
+    ("dispersion.poles_perp", "delta_eps"): "delta_eps_perp",
+    ("dispersion.poles_perp", "omega_T_eV"): "omega_T_perp",
+    ("dispersion.poles_par", "delta_eps"): "delta_eps_par",
+    ("dispersion.poles_par", "omega_T_eV"): "omega_T_par",
     ("dispersion.group_velocities", None): "velocities",
 }
 

@@ -47,9 +47,11 @@ REQUIRED = {k.name: k.when for k in KEYS if k.required}
 POLE_KEYS = {"delta_eps": _positive, "omega_T_eV": _positive, "gamma_eV": _nonnegative}
 
 
-def _check_poles(poles):
-    """Validate `dispersion.poles`; returns a normalised list of dicts of floats."""
-    where = "dispersion.poles"
+def _check_poles(poles, where="dispersion.poles"):
+    """Validate a list of poles (`where`: its key); returns a normalised list of dicts of floats.
+
+    A birefringent crystal's poles (`dispersion.poles_perp`, `_par`) are lossless.
+    """
     if not isinstance(poles, list) or not poles:
         raise ScenarioError(f"{where}: expected a non-empty list of tables {{delta_eps, omega_T_eV, gamma_eV}}")
     out = []
@@ -70,6 +72,11 @@ def _check_poles(poles):
                     + (">= 0" if key == "gamma_eV" else "> 0")
                 )
             clean[key] = float(value)
+        if where != "dispersion.poles" and clean["gamma_eV"] != 0.0:
+            raise ScenarioError(
+                f"{where}.{i}.gamma_eV: {clean['gamma_eV']!r} is out of range; allowed: 0 (the birefringent "
+                "crystal's poles are lossless; a lossy anisotropic medium is not modelled)"
+            )
         out.append(clean)
     for i in range(1, len(out)):
         if not out[i]["omega_T_eV"] > out[i - 1]["omega_T_eV"]:
@@ -238,7 +245,7 @@ def parse_scenario(raw: dict) -> Scenario:
                 if rule.kind == "number":
                     value = float(value)
                 if rule.kind == "poles":
-                    value = _check_poles(value)
+                    value = _check_poles(value, dotted)
                 if rule.kind in ("window", "list"):
                     value = [float(v) for v in value]
                 numeric = not isinstance(value, str)
@@ -303,10 +310,12 @@ def parse_scenario(raw: dict) -> Scenario:
                     f"dispersion.group_velocities.{i}: {v} is out of range; allowed: in [v_min, v_max] = [{v_lo}, {v_hi}]"
                 )
     grating = "grating.period_um" in values
-    if "grating.depth" in values and not grating:
-        raise ScenarioError("grating.depth: needs grating.period_um (a grating has a period)")
+    for key in ("grating.depth", "grating.angle_deg"):
+        if key in values and not grating:
+            raise ScenarioError(f"{key}: needs grating.period_um (a grating has a period)")
     if grating:
         values.setdefault("grating.depth", 1.0)
+        values.setdefault("grating.angle_deg", 0.0)
     if values["conventions.dk"] == "paper" and (grating or values["dispersion.model"] in ANISOTROPIC):
         what = "a grating" if grating else f'dispersion.model = "{values["dispersion.model"]}"'
         raise ScenarioError(
