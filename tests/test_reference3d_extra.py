@@ -440,6 +440,7 @@ def index_tilted(theta):
     return _INDEX_RATES[theta]
 
 
+@pytest.mark.audit  # the tilted reference serves the audit tests only; full rates, tens of seconds
 @pytest.mark.slow
 def test_tilted_theta0_is_mode_rate():
     e = e_index(1.5)
@@ -448,6 +449,7 @@ def test_tilted_theta0_is_mode_rate():
     assert index_tilted(0.0) == pytest.approx(ref, rel=1e-8)
 
 
+@pytest.mark.audit
 @pytest.mark.slow
 @pytest.mark.parametrize("theta", [0.7, math.pi / 2])
 def test_tilted_index_is_independent_of_theta(theta):
