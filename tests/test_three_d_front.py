@@ -69,6 +69,7 @@ def test_rate_json_reports_the_grating_and_the_3d_average(capsys, tmp_path):
     assert main(["rate", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["three_d"] is True and out["grating"]["depth"] == 0.5
+    assert out["grating"]["angle_deg"] == 0.0  # the key is public: present, 0 for a grating along the axis
     assert out["grating"]["wavenumber_eV"] == pytest.approx(2 * np.pi / rates.constants.length_from_um(20.0))
     assert 0 < out["rate_rel_error"] < 1e-3 and out["flags"] == 0
 
