@@ -238,6 +238,10 @@ class RateResult(eqx.Module):
         return jnp.where(self.error == 0.0, 0.0, self.error / jnp.abs(self.rate))
 
 
+# Compiled as one program even when called eagerly (`jax.grad(event_rate)(model)`):
+# op-by-op dispatch of the quadrature costs ~10x its compilation. Inside a
+# user's `jit`/`vmap`/`grad` it is inlined as any traced function.
+@eqx.filter_jit
 def rate_result(model: RateModel) -> RateResult:
     """<Gamma> and the detected rate with their error estimate and flags (see `RateResult`)."""
     from .phase_matching import needs_three_d, rate_result_3d  # it builds on this module

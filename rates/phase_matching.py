@@ -156,13 +156,77 @@ class _AxialBranch(AbstractBranch):
         return jnp.sqrt((self.branch.wavenumber(omega) - self.shift) ** 2 + self.perp**2)
 
 
+#: Grid of t on which the extremes of |q| along a contour are bracketed, and golden-section steps (static).
+_EXTREME_GRID = 33
+_EXTREME_STEPS = 40
+
+
+class _ExtremeBranch(AbstractBranch):
+    """The least (`largest` False) or greatest |q_G| over a mode's contour and the azimuth, as a
+    function of photon energy: with a tilted G the shell first touches (or last leaves) the
+    iso-frequency surface at an interior point of the contour, not at its ends.
+
+    The least |q| lies at the nearest azimuth, the greatest at the farthest. The
+    extreme is bracketed on a grid of the contour parameter t, refined by
+    golden section with frozen values, and |q| is evaluated there with the
+    live ones: the derivative of an extreme is the partial derivative at its
+    location (the envelope theorem).
+    """
+
+    mode: object
+    shift: jax.Array
+    perp: jax.Array
+    largest: bool = eqx.field(static=True)
+
+    @property
+    def max_roots(self):
+        return self.mode.end_roots
+
+    def omega_window(self):
+        return self.mode.omega_window()
+
+    def _q2(self, omega, t):
+        ends = self.mode.perp_interval(omega)
+        s, _ = _contour_map(t, *(e[..., None] for e in ends))
+        kz = self.mode.axial_wavenumber(omega[..., None], s)
+        return _offset_q2(s, kz, self.shift, -self.perp if self.largest else self.perp)
+
+    def wavenumber(self, omega):
+        omega = jnp.asarray(omega, dtype=float)
+        frozen, w = jax.lax.stop_gradient((self, omega))
+        sign = -1.0 if self.largest else 1.0
+
+        def cost(t):
+            return sign * frozen._q2(w, t)
+
+        grid = jnp.linspace(0.0, 1.0, _EXTREME_GRID)
+        best = jnp.argmin(cost(jnp.broadcast_to(grid, w.shape + grid.shape)), axis=-1)
+        step = 1.0 / (_EXTREME_GRID - 1)
+        lo, hi = (jnp.clip(grid[best] + d * step, 0.0, 1.0) for d in (-1.0, 1.0))
+        ratio = 0.5 * (jnp.sqrt(5.0) - 1.0)
+
+        def body(_, ab):
+            a, b = ab
+            c, d = b - ratio * (b - a), a + ratio * (b - a)
+            left = cost(jnp.stack([c, d], axis=-1))
+            keep_left = left[..., 0] < left[..., 1]
+            return jnp.where(keep_left, a, c), jnp.where(keep_left, d, b)
+
+        lo, hi = jax.lax.fori_loop(0, _EXTREME_STEPS, body, (lo, hi))
+        t_star = 0.5 * (lo + hi)
+        return jnp.sqrt(jnp.maximum(self._q2(omega, t_star[..., None])[..., 0], 1e-300))
+
+
 def _end_branches(mode, shift, perp=None):
     """Branches whose photon roots are the kinks of T_s(omega): |q| at the contour's ends
-    (with a tilted G, at the nearest and farthest azimuth of each end)."""
+    (with a tilted G, at the nearest and farthest azimuth of each end, and the least
+    and greatest |q| over the whole surface)."""
     if not mode.explicit_ends:
         return (_AxialBranch(mode.axis_branch(), shift, perp),)
-    offsets = (None,) if perp is None else (perp, -perp)
-    return tuple(_EndBranch(mode, end, shift, o) for o in offsets for end in (0, 1))
+    if perp is None:
+        return tuple(_EndBranch(mode, end, shift) for end in (0, 1))
+    ends = tuple(_EndBranch(mode, end, shift, o) for o in (perp, -perp) for end in (0, 1))
+    return ends + tuple(_ExtremeBranch(mode, shift, perp, largest) for largest in (False, True))
 
 
 #: A gap longer than this many contour lengths is treated as none (the map is then linear).
@@ -199,12 +263,17 @@ def _contour_map(t, s_lo, s_hi, gap_lo, gap_hi):
 #: split the contour, besides p = 0 and the largest momentum: I(|q|) falls
 #: by e^(-p/T) across the shell, and these keep each panel to a few e-folds.
 SHELL_MOMENTA = (2.0, 6.0)
+#: Further momenta that split only the azimuthal panels of a tilted grating: there
+#: I(|q|)/|q| is integrated as it is (not yet averaged), and a panel from 6 to the
+#: largest momentum spans ~30 e-folds (measured at theta = 0.7: the sideband pair
+#: 4.2e-5 from the exact azimuth with `SHELL_MOMENTA` alone).
+AZIMUTH_MOMENTA = (12.0, 20.0)
 
 
-def _shell_radii(model, omega):
-    """|q| of the p = 0 photon and of the c = +-1 edges of `SHELL_MOMENTA` and the largest momentum.
+def _shell_radii(model, omega, shell_momenta=SHELL_MOMENTA):
+    """|q| of the p = 0 photon and of the c = +-1 edges of `shell_momenta` and the largest momentum.
 
-    **Returns:** shape `omega.shape + (1 + 2 (len(SHELL_MOMENTA) + 1),)`, eV.
+    **Returns:** shape `omega.shape + (1 + 2 (len(shell_momenta) + 1),)`, eV.
     """
     nu = model.neutrinos
     m_i, m_j = nu.m_initial, nu.m_final
@@ -212,7 +281,7 @@ def _shell_radii(model, omega):
     if dist.support == "point":
         momenta = [dist.momentum]
     else:
-        momenta = [dist.scale * x for x in SHELL_MOMENTA] + [dist.breakpoint_momenta()[-1]]
+        momenta = [dist.scale * x for x in shell_momenta] + [dist.breakpoint_momenta()[-1]]
 
     def radius(p):
         e_out = neutrino_energy(m_i, p) - omega
@@ -335,7 +404,8 @@ def _contour_integral(model, mode, omega, shift, perp=None):
     if perp is None:
         q = _offset_q(s, kz, shift, None)
     else:
-        q, w_phi, e_phi = _azimuth_nodes(s, kz, shift, perp, radii[:, None, None, :], order)
+        fine_radii = _shell_radii(model, omega, tuple(sorted(SHELL_MOMENTA + AZIMUTH_MOMENTA)))
+        q, w_phi, e_phi = _azimuth_nodes(s, kz, shift, perp, fine_radii[:, None, None, :], order)
     shape = q.shape
 
     w_flat = jnp.broadcast_to(w if perp is None else w[..., None, None], shape).ravel()
@@ -449,6 +519,7 @@ def _mode_integral(model, mode, terms, energy, gamma):
     return total, detected, error, complete
 
 
+@eqx.filter_jit  # one program when called eagerly (see `rate_result`)
 def mode_rate_results(model) -> tuple:
     """Each mode's share of <Gamma> (weight included), with its error estimate and flags.
 
