@@ -441,6 +441,21 @@ def _contour_integral(model, mode, omega, shift, perp=None):
     return total, jnp.where(live, error, 0.0)
 
 
+def _without_near_duplicates(points, filler):
+    """`points` sorted, each within 1e-12 (relative) of its predecessor replaced by `filler`.
+
+    Two branches can give the same kink (a contour end that is also the
+    surface's least |q|) to rounding: the panel between them would be ~1e-16
+    wide, with its nodes on the kink itself, where T_s(omega) can be singular
+    (measured: 4e81 against ~1e-56 one panel away). An exact duplicate is a
+    panel of zero width and weight, harmless, and so is the `filler` (a
+    breakpoint already).
+    """
+    ordered = jnp.sort(points)
+    close = jnp.abs(ordered[1:] - ordered[:-1]) <= 1e-12 * jnp.abs(ordered[1:])
+    return jnp.concatenate([ordered[:1], jnp.where(close, filler, ordered[1:])])
+
+
 def _mode_integral(model, mode, terms, energy, gamma):
     """integral d omega L(E_vg - omega) sum_G c_G T_s(omega; G) for one mode.
 
@@ -491,7 +506,7 @@ def _mode_integral(model, mode, terms, energy, gamma):
     # Window ends and axial band edges may carry a square-root kink of T_s:
     # the panels that end there are mapped.
     ends = jnp.concatenate([jnp.stack([w_lo, w_hi, a, b]), features])
-    points = jnp.concatenate([jnp.stack([a, b]), points])
+    points = jnp.concatenate([jnp.stack([a, b]), _without_near_duplicates(points, a)])
     omega, w_k, w_g, jacobian = photon_energy_nodes(q, energy, gamma, (a, b), points, ends, (w_lo, w_hi),
                                                     0.5 * (w_lo + jnp.minimum(w_hi, 2.0 * b)))
     shape = omega.shape
