@@ -73,3 +73,72 @@ def test_a_tilted_grating_with_monochromatic_neutrinos_keeps_the_index_rate():
     tilted = jax.jit(lambda a: rates.rate_result(eqx.tree_at(lambda m: m.grating.angle, model, a, is_leaf=lambda x: x is None)))(0.5 * math.pi)
     assert int(tilted.flags) == 0 and float(axial.rate) > 0
     assert float(tilted.rate) == pytest.approx(float(axial.rate), rel=1e-5, abs=0)
+
+
+def _extremes(mode, shift, perp):
+    from cnbfluor.rates.phase_matching import _ExtremeBranch
+
+    return [_ExtremeBranch(mode, jnp.asarray(shift), jnp.asarray(perp), largest) for largest in (False, True)]
+
+
+def test_least_and_greatest_q_over_a_hemisphere_are_the_closed_forms():
+    """Index n, |k| = K = n omega. Each term of the +-D pair integrates the half k_z >= 0 (the
+    other half is the mirror term's), so its extremes of |k - G| are over that hemisphere:
+    for G at polar angle theta, |K - D| and sqrt(K^2 + D^2 + 2 K D sin theta) (the equator
+    opposite G); for the mirror term (polar angle pi - theta),
+    sqrt(K^2 + D^2 - 2 K D sin theta) (the equator below G) and K + D. The pair's union
+    holds the whole sphere's |K - D| and K + D; the derivatives in omega go through the
+    golden section by the envelope theorem."""
+    n, d, theta = 1.5, 0.03, 0.7
+    mode = dispersion.Isotropic(dispersion.ConstantIndex(n, k_max=0.2)).modes()[0]
+    along, across = d * math.cos(theta), d * math.sin(theta)
+    (least, greatest), (m_least, m_greatest) = _extremes(mode, along, across), _extremes(mode, -along, across)
+    for omega in (0.01, 0.0199, 0.05):  # K below, near and above D
+        k = n * omega
+        far, near = (math.sqrt(k * k + d * d + sign * 2 * k * d * math.sin(theta)) for sign in (1, -1))
+        expected = [  # (branch, |q|, d|q|/d omega)
+            (least, abs(k - d), math.copysign(n, k - d)),
+            (greatest, far, n * (k + d * math.sin(theta)) / far),
+            (m_least, near, n * (k - d * math.sin(theta)) / near),
+            (m_greatest, k + d, n),
+        ]
+        for branch, value, slope in expected:
+            assert float(branch.wavenumber(omega)) == pytest.approx(value, rel=1e-12, abs=1e-10 * k)
+            assert float(jax.grad(branch.wavenumber)(omega)) == pytest.approx(slope, rel=1e-8)
+    # The gradient in the grating vector: d|K - D|/d G = -sign(K - D) times G's direction.
+    g = jax.grad(lambda s, p: _extremes(mode, s, p)[0].wavenumber(0.01), argnums=(0, 1))(along, across)
+    assert np.allclose([float(x) for x in g], [math.cos(theta), math.sin(theta)], rtol=1e-8)
+
+
+def test_least_and_greatest_q_over_a_half_spheroid_against_a_dense_scan():
+    """Extraordinary mode k_perp^2/eps_par + k_z^2/eps_perp = omega^2, half k_z >= 0: the extremes
+    of |k - G| (at the nearest and farthest azimuth) against a dense NumPy scan of the meridian,
+    for both terms of the pair; the omega-derivative against a central difference."""
+    eps_perp, eps_par = 2.25, 4.0
+    medium = dispersion.Birefringent(eps_perp, eps_par, omega_max=0.1)
+    mode = [m for m in medium.modes() if m.describe() == "extraordinary"][0]
+    omega, d, theta = 0.02, 0.03, 0.9
+    u = np.linspace(0.0, 0.5 * math.pi, 2_000_001)  # meridian angle from +z
+    kz, kp = math.sqrt(eps_perp) * omega * np.cos(u), math.sqrt(eps_par) * omega * np.sin(u)
+    for shift in (d * math.cos(theta), -d * math.cos(theta)):
+        perp = d * math.sin(theta)
+        least, greatest = _extremes(mode, shift, perp)
+        assert float(least.wavenumber(omega)) == pytest.approx(np.hypot(kp - perp, kz - shift).min(), rel=1e-9)
+        assert float(greatest.wavenumber(omega)) == pytest.approx(np.hypot(kp + perp, kz - shift).max(), rel=1e-9)
+        h = 1e-7
+        for branch in (least, greatest):
+            fd = (float(branch.wavenumber(omega + h)) - float(branch.wavenumber(omega - h))) / (2 * h)
+            assert float(jax.grad(branch.wavenumber)(omega)) == pytest.approx(fd, rel=1e-6)
+
+
+def test_breakpoints_within_rounding_of_each_other_collapse_to_the_filler():
+    """Two branches giving one kink to rounding must not leave a ~1e-16-wide panel (its nodes
+    would sit on the kink): the later one becomes the filler; distinct points are kept."""
+    from cnbfluor.rates.phase_matching import _without_near_duplicates
+
+    a = 0.001
+    points = jnp.array([0.03, 0.02, 0.02 * (1 + 3e-16), 0.02 * (1 + 1e-9), 0.01, 0.03])
+    kept = np.asarray(_without_near_duplicates(points, a))
+    assert kept.shape == points.shape
+    assert sorted(kept.tolist()) == sorted([0.01, 0.02, a, 0.02 * (1 + 1e-9), 0.03, a])
+    assert np.all(np.asarray(_without_near_duplicates(jnp.array([0.01, 0.02, 0.03]), a)) == [0.01, 0.02, 0.03])
