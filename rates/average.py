@@ -40,6 +40,8 @@ parameters, so values and gradients are smooth from v_g = 1 down to v_g -> 0.
 The slow reference paths (SciPy `quad`) live in `tests/`.
 """
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -238,12 +240,36 @@ class RateResult(eqx.Module):
         return jnp.where(self.error == 0.0, 0.0, self.error / jnp.abs(self.rate))
 
 
+def with_concrete_facts(model: RateModel) -> RateModel:
+    """`model` with what its concrete leaves tell the rule, fixed in static fields.
+
+    Two choices of rule are read off leaf values when the model is traced:
+    a concrete m_j = 0 selects the separable momentum integral
+    (`NeutrinoSector.final_is_massless`, several times cheaper) and a
+    concrete angle along the axis keeps a grating on the axial path
+    (`Grating.tilted`, tens of times cheaper). Inside a compiled boundary
+    (`eqx.filter_jit`) every array leaf is traced, so they are read here,
+    before it (measured: without this a scan's closed-over m_j = 0 fell back
+    to the general rule, 19,100 -> 9,100 designs/s).
+    """
+    nu = model.neutrinos
+    model = dataclasses.replace(model, neutrinos=dataclasses.replace(nu, known_massless=nu.final_is_massless()))
+    if model.grating is not None:
+        model = dataclasses.replace(model, grating=dataclasses.replace(model.grating,
+                                                                       known_tilt=model.grating.tilted()))
+    return model
+
+
+def rate_result(model: RateModel) -> RateResult:
+    """<Gamma> and the detected rate with their error estimate and flags (see `RateResult`)."""
+    return _rate_result(with_concrete_facts(model))
+
+
 # Compiled as one program even when called eagerly (`jax.grad(event_rate)(model)`):
 # op-by-op dispatch of the quadrature costs ~10x its compilation. Inside a
 # user's `jit`/`vmap`/`grad` it is inlined as any traced function.
 @eqx.filter_jit
-def rate_result(model: RateModel) -> RateResult:
-    """<Gamma> and the detected rate with their error estimate and flags (see `RateResult`)."""
+def _rate_result(model: RateModel) -> RateResult:
     from .phase_matching import needs_three_d, rate_result_3d  # it builds on this module
 
     if needs_three_d(model):

@@ -82,10 +82,15 @@ class Grating(eqx.Module):
     wavenumber: jax.Array = eqx.field(converter=_as_float)
     depth: jax.Array = eqx.field(converter=_as_float)
     angle: jax.Array | None = eqx.field(converter=lambda a: None if a is None else _as_float(a), default=None)
+    #: `tilted` as read off a concrete angle before a compiled boundary, where every
+    #: leaf is traced (static; None: read it now). Set by `rates.rate_result`, never by users.
+    known_tilt: bool | None = eqx.field(static=True, default=None)
 
     def tilted(self) -> bool:
         """Whether the rate needs the azimuthal integral: False for no angle and for a concrete
         angle with |sin(angle)| <= 1e-12 (along the axis), True for any other and a traced one."""
+        if self.known_tilt is not None:
+            return self.known_tilt
         if self.angle is None:
             return False
         if isinstance(self.angle, jax.core.Tracer):

@@ -75,6 +75,10 @@ class NeutrinoSector(eqx.Module):
     dm3l: jax.Array = eqx.field(converter=_as_float)
     density: jax.Array = eqx.field(converter=_as_float)
     clustering: jax.Array = eqx.field(converter=_as_float)
+    #: `final_is_massless` as read off a concrete `lightest_mass` before a compiled
+    #: boundary, where every leaf is traced (static; None: read it now). Set by
+    #: `rates.rate_result`, never by users.
+    known_massless: bool | None = eqx.field(static=True, default=None)
 
     def masses(self):
         """(m1, m2, m3), eV."""
@@ -105,6 +109,8 @@ class NeutrinoSector(eqx.Module):
         their quadrature error (~1e-8 relative, within the error estimate),
         not to rounding; neither is ever physically different.
         """
+        if self.known_massless is not None:
+            return self.known_massless
         lightest = 1 if self.ordering == "NO" else 3
         m0 = self.lightest_mass
         if self.final != lightest or isinstance(m0, jax.core.Tracer):

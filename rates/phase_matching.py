@@ -49,6 +49,7 @@ from .average import (
     RateResult,
     _graded_fractions,
     photon_energy_nodes,
+    with_concrete_facts,
 )
 from .momentum_integral import momentum_integral
 from .channels import channel_strength
@@ -534,7 +535,6 @@ def _mode_integral(model, mode, terms, energy, gamma):
     return total, detected, error, complete
 
 
-@eqx.filter_jit  # one program when called eagerly (see `rate_result`)
 def mode_rate_results(model) -> tuple:
     """Each mode's share of <Gamma> (weight included), with its error estimate and flags.
 
@@ -545,6 +545,11 @@ def mode_rate_results(model) -> tuple:
     **Raises:** `ValueError` for `dk = "paper"` (D_k has no meaning off the
     isotropic picture) and for the `rest` distribution (use a point or a density).
     """
+    return _mode_rate_results(with_concrete_facts(model))
+
+
+@eqx.filter_jit  # one program when called eagerly (see `rates.rate_result`)
+def _mode_rate_results(model) -> tuple:
     if model.dk != "exact":
         raise ValueError('dk: "paper" has no meaning for an anisotropic medium or a grating; use "exact"')
     dist = model.momentum
