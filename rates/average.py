@@ -62,7 +62,7 @@ from .momentum_integral import _inner_sum, _momentum_nodes, momentum_integral
 from .neutrino import NeutrinoSector
 from .constants import per_year
 from .detection import Detector, escape_probability
-from .quadrature import Quadrature, panel_error, panel_nodes
+from .quadrature import Quadrature, panel_error, panel_nodes, stored
 
 DK_CONVENTIONS = ("exact", "paper")
 
@@ -425,6 +425,18 @@ def _branch_integral(model, branch, index, rest, energy, gamma):
     return total, detected, error, complete
 
 
+def _sinh_cosh(u):
+    """sinh u and cosh u from one expm1 (jnp.sinh and jnp.cosh take three exponentials between them).
+
+    With e = expm1(|u|): sinh|u| = e (e + 2) / (2 (e + 1)), free of
+    cancellation at small |u|, and cosh u = ((e + 1) + 1 / (e + 1)) / 2. The
+    sign is a constant factor, so the derivative is right at u = 0 too.
+    """
+    sign = jnp.where(u >= 0.0, 1.0, -1.0)
+    e = jnp.expm1(sign * u)
+    return sign * 0.5 * e * (e + 2.0) / (e + 1.0), 0.5 * ((e + 1.0) + 1.0 / (e + 1.0))
+
+
 def photon_energy_nodes(q, energy, gamma, support, points, ends, window, spare):
     """Gauss-Kronrod nodes of the photon-energy integral over `support` = (a, b).
 
@@ -456,11 +468,12 @@ def photon_energy_nodes(q, energy, gamma, support, points, ends, window, spare):
     edges = jnp.where(jnp.any(close, axis=-1), jnp.max(jnp.where(close, ends[None, :], -jnp.inf), axis=-1), edges)
     is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
     u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
-    omega = jnp.clip(energy + gamma * jnp.sinh(u), w_lo, w_hi)
+    sinh_u, cosh_u = _sinh_cosh(u)
+    omega = jnp.clip(energy + gamma * sinh_u, w_lo, w_hi)
     live = (omega > w_lo) & (omega < w_hi)
     omega = jnp.where(live, omega, spare)
-    jacobian = jnp.where(live, 1.0 / (gamma * jnp.cosh(u)), 0.0)
-    return omega, w_k, w_g, jacobian
+    jacobian = jnp.where(live, 1.0 / (gamma * cosh_u), 0.0)
+    return stored(omega), w_k, w_g, stored(jacobian)
 
 
 def _rest_rates(model: RateModel, roots):
