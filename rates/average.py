@@ -469,9 +469,14 @@ def photon_energy_nodes(q, energy, gamma, support, points, ends, window, spare):
     is_end = jnp.any(edges[:, None] == ends[None, :], axis=-1)
     u, w_k, w_g = panel_nodes(edges, q.outer_order, is_end[:-1], is_end[1:])
     sinh_u, cosh_u = _sinh_cosh(u)
-    omega = jnp.clip(energy + gamma * sinh_u, w_lo, w_hi)
+    # The clip's bounds and the spare point carry no derivative: where either
+    # is used the node is dead (zero weight and jacobian). Said so, the
+    # backward pass has one cotangent of omega, not three (XLA's CPU code
+    # rebuilt the whole chain behind it for each: 2x the value and gradient).
+    sg = jax.lax.stop_gradient
+    omega = jnp.clip(energy + gamma * sinh_u, sg(w_lo), sg(w_hi))
     live = (omega > w_lo) & (omega < w_hi)
-    omega = jnp.where(live, omega, spare)
+    omega = jnp.where(live, omega, sg(spare))
     jacobian = jnp.where(live, 1.0 / (gamma * cosh_u), 0.0)
     return stored(omega), w_k, w_g, stored(jacobian)
 

@@ -139,6 +139,7 @@ def _momentum_integral_jvp(n, primals, tangents):
     return (value, error), (tangent, jnp.zeros_like(error))
 
 
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
 def separable_momentum_integral(n, dist, m_i, omega, p_lo, p_up):
     """I(omega) and its error estimate for m_j = 0: a per-design table plus two partial panels.
 
@@ -150,13 +151,59 @@ def separable_momentum_integral(n, dist, m_i, omega, p_lo, p_up):
     (one partial panel [p_lo, p_up] when i = j). Every node moves smoothly
     with p_lo, p_up and the scale, and where p_lo crosses an edge the partial
     panel becomes the table's panel, node for node, so the value is
-    continuous. Autodiff gives the derivative of this discrete sum: cheap,
-    because the per-photon-energy part is only the 2 (2n + 1) partial nodes.
-    The nodes are laid out flat, (photon energy, node): XLA's CPU loops over
-    a short trailing axis of panels ran twice as slowly.
+    continuous. The nodes are laid out flat, (photon energy, node): XLA's
+    CPU loops over a short trailing axis of panels ran twice as slowly.
+
+    The derivative in omega, p_lo and p_up is the exact integral's (written
+    by hand, below: -A_0 and the integrand at the moving ends), that in m_i
+    and the distribution's parameters the discrete sum's (autodiff, only
+    when they carry a tangent).
 
     **Returns:** `(value, error)` as `momentum_integral`.
     """
+    value, error, _ = _separable_rule(n, dist, m_i, omega, p_lo, p_up)
+    return value, error
+
+
+def _separable_jvp(n, primals, tangents):
+    """Leibniz in omega, p_lo, p_up: dI = -A_0 d omega + g(p_up) dp_up - g(p_lo) dp_lo,
+    g(p) = p f(p) (E_i(p) - omega); autodiff of the discrete sum for m_i and the distribution.
+
+    The autodiff of the nodes (their exponentials and square roots, forward
+    and back) cost the batched value and gradient more than the value itself;
+    this needs two integrand values per photon energy. Tangents that are
+    symbolic zeros (a parameter not differentiated) cost nothing.
+    """
+    dist, m_i, omega, p_lo, p_up = primals
+    d_dist, d_mi, d_omega, d_lo, d_up = tangents
+    zero = lambda t: isinstance(t, jax.custom_derivatives.SymbolicZero)  # noqa: E731
+    value, error, a0 = _separable_rule(n, dist, m_i, omega, p_lo, p_up, with_a0=True)
+    tangent = jnp.zeros_like(value)
+    if not zero(d_omega):
+        tangent = tangent - a0 * d_omega
+
+    def at(q):
+        return q * dist.occupation(q) * (neutrino_energy(m_i, q) - omega)
+
+    open_ = p_lo < p_up
+    if not zero(d_up):
+        tangent = tangent + jnp.where(open_, at(p_up) * d_up, 0.0)
+    if not zero(d_lo):
+        tangent = tangent - jnp.where(open_, at(p_lo) * d_lo, 0.0)
+    slow = [t for t in jax.tree_util.tree_leaves((d_dist, d_mi), is_leaf=zero) if not zero(t)]
+    if slow:
+        dense = lambda t: jnp.zeros(t.aval.shape, t.aval.dtype) if zero(t) else t  # noqa: E731
+        d_dist, d_mi = jax.tree_util.tree_map(dense, (d_dist, d_mi), is_leaf=zero)
+        rule = lambda d, m: _separable_rule(n, d, m, omega, p_lo, p_up)[0]  # noqa: E731
+        tangent = tangent + jax.jvp(rule, (dist, m_i), (d_dist, d_mi))[1]
+    return (value, error), (tangent, jnp.zeros_like(error))
+
+
+separable_momentum_integral.defjvp(_separable_jvp, symbolic_zeros=True)
+
+
+def _separable_rule(n, dist, m_i, omega, p_lo, p_up, with_a0=False):
+    """`separable_momentum_integral`'s sums: `(value, error, A_0 or None)` (A_0 with `with_a0`)."""
     table = jnp.asarray(dist.table_edges, dtype=float)
     edges = dist.scale * table
     n_panels = table.shape[0] - 1
@@ -185,15 +232,21 @@ def separable_momentum_integral(n, dist, m_i, omega, p_lo, p_up):
     lo_end = jnp.where(split, edges[first + 1], p_up)
     up_start = jnp.where(split, edges[last], p_up)
     x, w_sums = (jnp.asarray(a) for a in _partial_rule(n))
+    if with_a0:  # the Kronrod sums of p f(p) on both partial panels, too
+        w_sums = jnp.concatenate([jnp.pad(w_sums, ((0, 0), (0, 2))), jnp.asarray(_partial_weight_rule(n))], axis=0)
     m = x.shape[0] // 2
     starts = jnp.concatenate([jnp.broadcast_to(p_lo[:, None], (p_lo.shape[0], m)),
                               jnp.broadcast_to(up_start[:, None], (p_lo.shape[0], m))], axis=-1)
     widths = jnp.stack([lo_end - p_lo, p_up - up_start], axis=-1)  # (N, 2)
     nodes = starts + jnp.repeat(widths, m, axis=-1) * x[None, :]
-    values = nodes * dist.occupation(nodes) * (neutrino_energy(m_i, nodes) - omega[:, None])
+    weight = nodes * dist.occupation(nodes)
+    values = weight * (neutrino_energy(m_i, nodes) - omega[:, None])
     # One pass over the nodes: the Kronrod and the Gauss sums of both panels
     # (a second reduction over `values` cost XLA's CPU code as much as the integrand).
-    sums = (values @ w_sums).reshape(values.shape[0], 2, 2) * widths[:, :, None]  # (N, panel, K | K - G)
+    if with_a0:
+        values = jnp.concatenate([values, weight], axis=-1)
+    all_sums = values @ w_sums
+    sums = all_sums[:, :4].reshape(-1, 2, 2) * widths[:, :, None]  # (N, panel, K | K - G)
     kronrod = sums[..., 0]
 
     lo = jnp.minimum(first + 1, last)
@@ -206,7 +259,10 @@ def separable_momentum_integral(n, dist, m_i, omega, p_lo, p_up):
     partial_error = _positive_panel_error(_sg(kronrod), _sg(sums[..., 1]), n)
     error = partial_error[:, 0] + partial_error[:, 1]
     error = error + whole[:, 3] + jnp.abs(_sg(gap)) * whole[:, 2]
-    return value, error
+    if not with_a0:
+        return value, error, None
+    partial_a0 = all_sums[:, 4:] * widths
+    return value, error, partial_a0[:, 0] + partial_a0[:, 1] + whole[:, 0]
 
 
 def _positive_panel_error(kronrod, difference, n):
@@ -221,6 +277,16 @@ def _positive_panel_error(kronrod, difference, n):
     size = jnp.abs(kronrod)
     ratio = ERROR_SAFETY * raw / jnp.where(size > 0.0, size, 1.0)
     return jnp.where(size > 0.0, size * jnp.minimum(1.0, ratio ** ((3 * n + 2) / (2 * n))), raw)
+
+
+@functools.cache
+def _partial_weight_rule(n):
+    """Rows for p f(p) on the nodes of `_partial_rule`, columns: its Kronrod sum on each panel."""
+    _, w_k, _ = gauss_kronrod(n)
+    m = w_k.shape[0]
+    w = np.zeros((2 * m, 6))
+    w[:m, 4], w[m:, 5] = 0.5 * w_k, 0.5 * w_k
+    return w
 
 
 @functools.cache
