@@ -11,9 +11,12 @@ evaluated at the photon's own energy; the detected rate counts each photon
 with P_esc x efficiency x [omega inside the detector's energy window].
 """
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from ..dispersion import as_float as _as_float
 
 
@@ -29,6 +32,25 @@ class Detector(eqx.Module):
     window_lo: jax.Array = eqx.field(converter=_as_float, default=0.0)
     window_hi: jax.Array = eqx.field(converter=_as_float, default=jnp.inf)
     declared: bool = eqx.field(static=True, default=False)
+    #: `window_is_open` as read off concrete window ends before a compiled boundary, where
+    #: every leaf is traced (static; None: read it now). Set by `rates.rate_result`, never by users.
+    known_open: bool | None = eqx.field(static=True, default=None)
+
+    def window_is_open(self) -> bool:
+        """Whether the window is known to take every photon energy (concrete ends 0 and inf): then
+        its ends are no breakpoints of the average. False for traced ends."""
+        if self.known_open is not None:
+            return self.known_open
+        ends = (self.window_lo, self.window_hi)
+        if any(isinstance(e, jax.core.Tracer) for e in ends):
+            return False
+        return float(np.asarray(ends[0])) <= 0.0 and float(np.asarray(ends[1])) == math.inf
+
+    def window_points(self):
+        """The window's ends as photon-energy breakpoints (eV; none for an open window)."""
+        if self.window_is_open():
+            return jnp.zeros(0)
+        return jnp.stack([self.window_lo, self.window_hi])
 
     def acceptance(self, omega):
         """efficiency x [window_lo <= omega <= window_hi]."""

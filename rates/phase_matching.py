@@ -498,7 +498,7 @@ def _mode_integral(model, mode, terms, energy, gamma):
         points
         + [
             features,
-            jnp.stack([det.window_lo, det.window_hi]),
+            det.window_points(),
             omega_0[None],
             omega_0 + (b - omega_0) * _graded_fractions(scale, b - omega_0, q.grading + EXTRA_GRADING),
             omega_0 - (omega_0 - a) * _graded_fractions(scale, omega_0 - a, q.grading + EXTRA_GRADING),

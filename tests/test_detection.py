@@ -79,3 +79,25 @@ def test_lossy_gradients_are_finite():
     model = scenario_model(**LOSSY, **{"detector.efficiency": 0.5})
     grads = jax.grad(lambda m: rates.averaged_rates(m)[1])(model)
     assert all(np.all(np.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(grads))
+
+
+def test_an_open_window_adds_no_breakpoints_and_changes_nothing():
+    """A window known to be open (concrete ends 0 and inf) gives no photon-energy breakpoints; a
+    wide finite window's ends clip onto the support's and add only empty panels: same rates."""
+    import dataclasses
+
+    import equinox as eqx
+
+    assert rates.Detector().window_is_open()
+    assert not rates.Detector(window_lo=0.02).window_is_open()
+    assert not rates.Detector(window_hi=1.0).window_is_open()
+    seen = []
+    jax.jit(lambda d: seen.append(d.window_is_open()) or 0.0)(rates.Detector())
+    assert seen == [False]  # traced ends: not known
+    model = scenario_model()
+    wide = dataclasses.replace(model, detector=rates.Detector(window_lo=1e-6, window_hi=10.0))
+    assert rates.Detector().window_points().shape == (0,) and wide.detector.window_points().shape == (2,)
+    for m in (model, eqx.tree_at(lambda x: x.medium.detuning, model, 3e-5)):
+        open_, closed = rates.rate_result(m), rates.rate_result(dataclasses.replace(m, detector=wide.detector))
+        assert float(open_.rate) == pytest.approx(float(closed.rate), rel=1e-13, abs=0)
+        assert float(open_.detected) == pytest.approx(float(closed.detected), rel=1e-13, abs=0)
