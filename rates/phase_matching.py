@@ -55,7 +55,7 @@ from .momentum_integral import momentum_integral
 from .channels import channel_strength
 from .detection import escape_probability
 from .kinematics import dispersion_roots, neutrino_energy, outgoing_kappa_energy, photon_roots, allowed_momenta
-from .quadrature import panel_error, panel_nodes
+from .quadrature import panel_error, panel_nodes, stored
 
 #: Breakpoints graded towards the axial p = 0 photon beyond the isotropic
 #: average's `grading` (static): T_s(omega) has its sharpest kink there, the
@@ -410,7 +410,8 @@ def _contour_integral(model, mode, omega, shift, perp=None):
     shape = q.shape
 
     w_flat = jnp.broadcast_to(w if perp is None else w[..., None, None], shape).ravel()
-    p_lo, p_hi = allowed_momenta(w_flat, q.ravel(), m_i, m_j)
+    # Stored: every momentum node reads them (see `rates.quadrature.stored`).
+    p_lo, p_hi = (stored(p) for p in allowed_momenta(w_flat, q.ravel(), m_i, m_j))
     if dist.support == "point":
         p0 = dist.momentum
         inside = (p_lo <= p0 * (1.0 + 1e-12)) & (p0 <= p_hi * (1.0 + 1e-12))
