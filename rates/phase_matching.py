@@ -167,6 +167,12 @@ class _ExtremeBranch(AbstractBranch):
     function of photon energy: with a tilted G the shell first touches (or last leaves) the
     iso-frequency surface at an interior point of the contour, not at its ends.
 
+    The contour is the half k_z >= 0 of the surface, as each grating term
+    integrates it (the mirror term, -G_z, holds the other half): for an
+    index and G at polar angle theta the least |q| is |K - D|, the greatest
+    sqrt(K^2 + D^2 + 2 K D sin theta), at the equator; the pair together
+    holds K + D (tests/test_tilted_grating.py).
+
     The least |q| lies at the nearest azimuth, the greatest at the farthest. The
     extreme is bracketed on a grid of the contour parameter t, refined by
     golden section with frozen values, and |q| is evaluated there with the
