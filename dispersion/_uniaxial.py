@@ -186,7 +186,9 @@ class _Extraordinary(AbstractMode):
         return zero, top, jnp.full_like(top, NO_EDGE), zero
 
     def axial_wavenumber(self, omega, s):
-        return _floored_sqrt(self.eps_perp * (omega**2 - s / self.eps_par))
+        # The band edge eps_par omega^2 is the very expression `perp_interval` returns:
+        # k_z^2 >= 0 on every contour node, however close to the edge (as `_DispersiveExtraordinary`).
+        return _floored_sqrt(self.eps_perp / self.eps_par * (self.eps_par * omega**2 - s))
 
     def axial_slope(self, omega, s):
         return self.eps_perp * omega / self.axial_wavenumber(omega, s)

@@ -349,24 +349,47 @@ def _shell_crossings(mode, omega, ends, shift, radii, perp=None):
 def _azimuth_nodes(s, kz, shift, perp, radii, order):
     """Gauss-Kronrod nodes in the azimuth phi in [0, pi] of k_perp about a tilted G, and |q| there.
 
-    |q|^2 = A - B cos(phi) with A = s + (k_z - shift)^2 + perp^2, B = 2 perp k_perp;
-    the panels split where |q| crosses a shell radius (closed form, not
+    |q|^2 = A + B sin^2(phi/2) with A = (k_perp - perp)^2 + (k_z - shift)^2, the least |q|^2
+    (at phi = 0), and B = 4 perp k_perp: written so, nothing cancels where the
+    surface passes next to G (A - B cos(phi) lost all digits of a tiny |q| there).
+    The panels split where |q| crosses a shell radius (closed form, not
     differentiated: the integrand is continuous there).
 
     **Returns:** `(q, w_kronrod, w_gauss)`, shape `s.shape + (P, 2 order + 1)`, weights summing to 1.
     """
     sg = jax.lax.stop_gradient
-    big_a = s + (kz - shift) ** 2 + perp**2
-    big_b = 2.0 * perp * _floored_sqrt(s)
+    least = _offset_q2(s, kz, shift, perp)
+    spread = 4.0 * perp * _floored_sqrt(s)
     r2 = sg(radii**2)
-    a_, b_ = sg(big_a)[..., None], sg(big_b)[..., None]
-    cos_r = jnp.clip((a_ - r2) / jnp.maximum(b_, 1e-300), -1.0, 1.0)
-    phi_r = jnp.arccos(cos_r)
+    a_, b_ = sg(least)[..., None], sg(spread)[..., None]
+    sin2_r = jnp.clip((r2 - a_) / jnp.maximum(b_, 1e-300), 0.0, 1.0)
+    phi_r = _snapped_to_ends(2.0 * jnp.arcsin(jnp.sqrt(sin2_r)), jnp.pi)
     edges = jnp.sort(jnp.concatenate([jnp.zeros_like(phi_r[..., :1]), phi_r, jnp.full_like(phi_r[..., :1], jnp.pi)],
                                      axis=-1), axis=-1)
     phi, w_k, w_g = panel_nodes(edges, order)
-    q2 = big_a[..., None, None] - big_b[..., None, None] * jnp.cos(phi)
+    q2 = least[..., None, None] + spread[..., None, None] * jnp.sin(0.5 * phi) ** 2
     return jnp.sqrt(jnp.maximum(q2, 1e-300)), w_k / jnp.pi, w_g / jnp.pi
+
+
+#: Panel edges (in t, or in phi / pi) closer than this to an end of their range are moved onto it.
+END_SNAP = 1e-6
+
+
+def _snapped_to_ends(x, top=1.0):
+    """`x` in [0, top] with values within `END_SNAP` (relative to `top`) of 0 or `top` set to it.
+
+    A crossing of the kinematic shell that falls next to a contour end
+    would make a panel ~1e-9 wide there, whose nodes sit so close to the
+    end that s rounds onto it: k_z computed from s is then exactly 0
+    (floored to 1e-150) while the map's ds/dt is not, and one node carried
+    1e93 (measured: a tilted grating on a birefringent crystal, 1.96e83
+    against 5.76e-37). Snapped, the nearest node stays ~1e-3 of a panel
+    from the end. The kink the crossing marks then lies inside a panel,
+    within 1e-6 of its end: an error of order 1e-12 of the panel's integral.
+    """
+    near_lo = x < END_SNAP * top
+    near_hi = x > (1.0 - END_SNAP) * top
+    return jnp.where(near_lo, 0.0, jnp.where(near_hi, top, x))
 
 
 def _contour_integral(model, mode, omega, shift, perp=None):
@@ -399,7 +422,7 @@ def _contour_integral(model, mode, omega, shift, perp=None):
         crossings = jnp.concatenate([_shell_crossings(mode, omega, ends, shift, radii, o) for o in (perp, -perp)],
                                     axis=-1)
     uniform = jnp.broadcast_to(jnp.linspace(0.0, 1.0, panels + 1), omega.shape + (panels + 1,))
-    edges = jnp.sort(jnp.concatenate([uniform, crossings], axis=-1), axis=-1)
+    edges = jnp.sort(jnp.concatenate([uniform, _snapped_to_ends(crossings)], axis=-1), axis=-1)
     t, w_k, w_g = panel_nodes(edges, order)  # (n, P, 2 order + 1)
     s, ds_dt = _contour_map(t, *(e[:, None, None] for e in ends))
     w = omega[:, None, None]

@@ -142,3 +142,62 @@ def test_breakpoints_within_rounding_of_each_other_collapse_to_the_filler():
     assert kept.shape == points.shape
     assert sorted(kept.tolist()) == sorted([0.01, 0.02, a, 0.02 * (1 + 1e-9), 0.03, a])
     assert np.all(np.asarray(_without_near_duplicates(jnp.array([0.01, 0.02, 0.03]), a)) == [0.01, 0.02, 0.03])
+
+
+def _birefringent_sideband():
+    """The audit's birefringent case: eps 2.25 / 2.6, D = 0.75 E_vg at 0.7 rad; its extraordinary mode and +D term."""
+    from cnbfluor.rates import phase_matching as pm
+
+    crystal = dispersion.Birefringent(2.25, 2.6, omega_max=0.1)
+    plain = with_dispersion(BASE, crystal)
+    d = 0.75 * float(rates.level_spacing(plain))
+    model = pm.with_concrete_facts(with_dispersion(plain, crystal, grating=rates.Grating(d, 1.0, 0.7)))
+    shift, perp, _ = pm.grating_terms(model)[1]
+    return model, crystal.modes()[-1], shift, perp
+
+
+def test_a_shell_crossing_next_to_the_contour_end_leaves_the_sideband_smooth():
+    """Regression: at 0.014350147 eV the kinematic shell crosses the extraordinary contour
+    3e-9 (in t) from its equator end; the panel that crossing made had nodes where s rounded
+    onto the end, k_z was floored to 1e-150 and T_s came out 1e75 (3e-59 around it).
+
+    T_s is continuous in omega: the point must agree with its neighbours +-1e-9 eV
+    to their own spread (the audit against SciPy: tests/test_crystal_reference.py).
+    """
+    from cnbfluor.rates import phase_matching as pm
+
+    model, mode, shift, perp = _birefringent_sideband()
+    omega = jnp.array([0.014350146, 0.014350147, 0.014350148])
+    values, errors = jax.jit(lambda w: pm._contour_integral(model, mode, w, shift, perp))(omega)
+    lo, mid, hi = (float(v) for v in values)
+    assert all(math.isfinite(float(v)) and float(v) > 0.0 for v in values)
+    assert mid == pytest.approx(0.5 * (lo + hi), rel=1e-6)
+    assert 0.0 < float(errors[1]) < mid
+
+
+def test_shell_crossings_next_to_an_end_snap_onto_it():
+    from cnbfluor.rates.phase_matching import END_SNAP, _snapped_to_ends
+
+    x = jnp.array([0.0, 0.5 * END_SNAP, 2.0 * END_SNAP, 0.5, 1.0 - 2.0 * END_SNAP, 1.0 - 0.5 * END_SNAP, 1.0])
+    assert np.array_equal(np.asarray(_snapped_to_ends(x)), np.asarray(x).round(3) * [0, 0, 0, 1, 0, 1, 1]
+                          + np.asarray(x) * [0, 0, 1, 0, 1, 0, 0])
+    assert float(_snapped_to_ends(jnp.asarray(math.pi * (1 - 0.5 * END_SNAP)), math.pi)) == math.pi
+
+
+def test_azimuth_nodes_give_the_distance_to_a_tilted_g_without_cancellation():
+    """The azimuthal mean of |q|^2 is k_perp^2 + G_perp^2 + (k_z - G_z)^2 (the cross term
+    averages out), and the least |q| is the distance of the ring from G, also where the
+    surface passes 1e-11 eV from G (there A - B cos(phi) kept no digit of |q|, and a shell
+    radius just beyond made a panel of nodes at phi ~ 1e-10)."""
+    from cnbfluor.rates.phase_matching import _azimuth_nodes
+
+    g_z, g_perp = 0.01, 0.02
+    for k_perp, k_z in ((0.015, 0.004), (g_perp, g_z + 1e-11)):
+        s, kz = jnp.asarray(k_perp**2), jnp.asarray(k_z)
+        radii = jnp.array([1.5e-11, 0.011, 0.03])
+        q, w_k, w_g = _azimuth_nodes(s, kz, jnp.asarray(g_z), jnp.asarray(g_perp), radii, 7)
+        assert float(jnp.sum(w_k)) == pytest.approx(1.0, rel=1e-14)
+        mean = k_perp**2 + g_perp**2 + (k_z - g_z) ** 2
+        assert float(jnp.sum(w_k * q**2)) == pytest.approx(mean, rel=1e-13)
+        least = math.hypot(k_perp - g_perp, k_z - g_z)
+        assert float(jnp.min(q)) >= least * (1 - 1e-9)
