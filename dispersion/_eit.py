@@ -75,18 +75,31 @@ class EIT(AbstractDispersion, AbstractBranch):
 
     def _graded_points(self, count):
         """Points graded around each feature, from a tenth of a line width up to Omega_c."""
-        width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
-        return self.graded_points(self._feature_centres(), width, self.rabi, count)
+        return self.graded_points(self._feature_centres(), self._line_width(), self.rabi, count)
+
+    #: Breakpoints per side of each line and of the window, graded geometrically from a
+    #: line width out to Omega_c (static).
+    FEATURE_LADDER = 7
 
     def features(self):
-        # The window and the lines, a few line widths around them, and the
-        # turning points of Re k (kinks of |dk/d omega|).
+        # The window and the lines, graded from a line width out to Omega_c, and the
+        # turning points of Re k (kinks of |dk/d omega|). Outside a line |dk/d omega|
+        # falls as 1/(omega - omega_line)^2: one panel from 4 widths out to ~Omega_c/2
+        # lost 1% of the rate (measured: a line 3.4e-9 eV wide, Omega_c 9.9e-6 eV,
+        # 1.3e-2 low against SciPy; the ladder keeps each panel within a factor ~4).
         lo, hi = self.omega_window()
-        width = jnp.minimum(self.excited_decay, 0.25 * self.rabi)
-        offsets = jnp.concatenate([jnp.zeros(1), jnp.outer(jnp.array([-1.0, 1.0]), jnp.array([1.0, 4.0])).ravel() * width])
-        around = (self._feature_centres()[:, None] + offsets[None, :]).ravel()
+        around = self.graded_points(self._feature_centres(), 10.0 * self._line_width(), self.rabi,
+                                    self.FEATURE_LADDER)
         turning = self.turning_points(self._graded_points(24), 6)
         return jnp.clip(jnp.concatenate([around, turning]), lo, hi)
+
+    def _line_width(self):
+        """The narrowest scale of chi near its features, eV: the lines' width gamma_31, their
+        spacing, or, where gamma_31 >> Omega_c, the transparency window Omega_c^2 / (4 gamma_31)
+        (measured: gamma_31 6.1e-7, Omega_c 2.4e-8 eV, a window 2.4e-10 eV wide, 1.3e-4 low
+        against SciPy graded from min(gamma_31, Omega_c / 4))."""
+        window = 0.25 * self.rabi**2 / jnp.maximum(self.excited_decay, 1e-300)
+        return jnp.minimum(jnp.minimum(self.excited_decay, 0.25 * self.rabi), window)
 
     def bracket_grid(self, n):
         # Uniform, plus the graded points: roots can sit inside a line much
