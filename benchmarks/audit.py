@@ -16,7 +16,9 @@ edges, a third into gaps). For each model:
     |x| (detuning: at most 3e-10 eV, 1% of a resonance half width); worst relative
     difference |g - fd| / max(|g|, |fd|); components the difference cannot resolve
     (rounding of ln R over h above 1e-6 |g|) and designs with a rate ~0 (< 1e-30 /yr)
-    reported apart.
+    reported apart; and, separately, the worst over components whose mismatch moves
+    ln R over h by more than three times the rate's reported relative error (below that
+    the values' own quadrature error decides the difference, not the gradient).
 (c) on the first `--reference` designs, built with `build_model` (and checked against
     the template evaluation): `rate_result(...).rate` with the default and the fast
     quadrature against `independent_rate` (tests/independent.py, epsrel 1e-9); worst
@@ -103,8 +105,14 @@ def fd_step(key, x, g):
     return min(h, cap) if cap > 0 else h
 
 
-def _finite_differences(group, row, value, grad):
-    """Per component: 5-point central difference; (key, x, h, g, fd, rel, negligible)."""
+def _finite_differences(group, row, value, grad, rel_error=0.0):
+    """Per component: 5-point central difference; (key, x, h, g, fd, rel, negligible, within_error_bar).
+
+    `within_error_bar`: the mismatch moves ln R over the step by no more than three times
+    the rate's own reported relative error (`rel_error`). The difference of values each
+    known to +-eps cannot fix the slope better than ~1.5 (2 eps) / h, so such a mismatch
+    says nothing about the gradient (the quadrature's panels move with the parameters).
+    """
     xf, xo = group.x_free[row].copy(), group.x_other[row]
     comps = []
 
@@ -124,7 +132,8 @@ def _finite_differences(group, row, value, grad):
         # Rounding in ln R (~1e-15 |ln R|) over the step: the difference cannot resolve g.
         noise = 1e-15 * max(1.0, abs(value)) / h
         comps.append({"key": key, "x": x, "h": h, "grad": g, "fd": fd, "rel": rel,
-                      "negligible": bool(math.isfinite(rel) and noise > 1e-6 * denom)})
+                      "negligible": bool(math.isfinite(rel) and noise > 1e-6 * denom),
+                      "within_error_bar": bool(math.isfinite(rel) and abs(g - fd) * h <= 3.0 * rel_error)})
     return comps
 
 
@@ -164,7 +173,8 @@ def audit_model(name, n, n_fd, n_ref, seed):
     fd_rows, fd_worst, fd_worst_zero, fd_worst_negl = [], 0.0, 0.0, 0.0
     for i in tqdm(evaluated[:n_fd], desc=f"{name} fd", leave=False):
         p = per[i]
-        comps = _finite_differences(p["group"], p["row"], p["value"], p["grad"])
+        rel_error = abs(p["error"] / p["rate"]) if p["rate"] != 0 and math.isfinite(p["error"]) else 0.0
+        comps = _finite_differences(p["group"], p["row"], p["value"], p["grad"], rel_error)
         zero = not (math.exp(p["value"]) > RATE_ZERO) if math.isfinite(p["value"]) else True
         for c in comps:
             if zero:
@@ -174,7 +184,10 @@ def audit_model(name, n, n_fd, n_ref, seed):
             else:
                 fd_worst = max(fd_worst, c["rel"])
         worst = max((c["rel"] for c in comps if not c["negligible"] and not zero), default=0.0)
-        fd_rows.append({"index": i, "rate_zero": zero, "worst_rel": worst, "components": comps})
+        resolved = max((c["rel"] for c in comps if not c["negligible"] and not zero and not c["within_error_bar"]),
+                       default=0.0)
+        fd_rows.append({"index": i, "rate_zero": zero, "worst_rel": worst, "worst_rel_beyond_error_bar": resolved,
+                        "components": comps})
     t_fd = time.perf_counter() - t0 - sampled - t_eval
 
     # (c) reference, on designs built one by one
@@ -227,6 +240,8 @@ def audit_model(name, n, n_fd, n_ref, seed):
         "fd_designs": len(fd_rows), "fd_worst_rel": fd_worst, "fd_worst_rel_negligible": fd_worst_negl,
         "fd_worst_rel_rate_zero": fd_worst_zero,
         "fd_over_1e-4": sum(r["worst_rel"] > 1e-4 for r in fd_rows),
+        "fd_over_1e-4_beyond_error_bar": sum(r["worst_rel_beyond_error_bar"] > 1e-4 for r in fd_rows),
+        "fd_worst_rel_beyond_error_bar": max((r["worst_rel_beyond_error_bar"] for r in fd_rows), default=0.0),
         "reference_designs": len(ref_rows),
         "reference_build_errors": sum("build_error" in r for r in ref_rows),
         "reference_failures": sum("reference_error" in r for r in ref_rows),
@@ -299,7 +314,9 @@ def print_table(name, s):
           + ", ".join(f"bit {b}: {c}" for b, c in s["flags"].items())
           + (f"; template build errors {len(s['template_build_errors'])}" if s["template_build_errors"] else ""))
     print(f"  FD ({s['fd_designs']} designs): worst rel {_fmt(s['fd_worst_rel'])} (over 1e-4: {s['fd_over_1e-4']}), "
-          f"negligible components {_fmt(s['fd_worst_rel_negligible'])}, rate ~0 {_fmt(s['fd_worst_rel_rate_zero'])}")
+          f"negligible components {_fmt(s['fd_worst_rel_negligible'])}, rate ~0 {_fmt(s['fd_worst_rel_rate_zero'])}; "
+          f"beyond the rate's error bar: worst {_fmt(s['fd_worst_rel_beyond_error_bar'])} "
+          f"(over 1e-4: {s['fd_over_1e-4_beyond_error_bar']})")
     print(f"  reference ({s['reference_designs']} designs, build errors {s['reference_build_errors']}, "
           f"reference failures {s['reference_failures']}): worst rel default {_fmt(s['ref_worst_rel_default'])} "
           f"(over 1e-5: {s['ref_over_1e-5_default']}), fast {_fmt(s['ref_worst_rel_fast'])} "
