@@ -11,6 +11,12 @@ _CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "jax-compilatio
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(_CACHE))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+# ...but switched off for now: writing one scan program into it segfaulted inside
+# XLA (jax.compilation_cache.put_executable_and_time) in two clean-clone runs of the
+# suite, in the same test each time (test_scan.py, the Lorentz sensitivity), and
+# pytest-xdist then hung. The directory stays set, so that the command lines the
+# tests start do not turn on a cache of their own. Remove this line to bring it back.
+os.environ.setdefault("JAX_ENABLE_COMPILATION_CACHE", "false")
 # The suite's time is compilation, not running: XLA's CPU backend without LLVM
 # optimisation passes compiles about 20% faster (same arithmetic; the runs are
 # milliseconds). Benchmarks and users keep the default level.
